@@ -1,0 +1,122 @@
+// Start a real Knot DNS (Debian's knotd) in the foreground on a free loopback port, serving the given
+// zone files, for differential tests. Config as in /work/shared/notes/peers.md.
+
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { buildQuery, sendUdp } from "./client.js";
+import { freePort } from "./ports.js";
+
+export interface KnotZone {
+  /** Zone apex, e.g. "diff.test" (trailing dot optional). */
+  domain: string;
+  /** Path of the master file; it is copied into the temp dir, so Knot never touches the original. */
+  file: string;
+}
+
+export interface KnotServer {
+  host: string;
+  port: number;
+  dir: string;
+  /** knotd's stdout+stderr so far (warnings about the zone show up here). */
+  log(): string;
+  close(): Promise<void>;
+}
+
+export const KNOTD = process.env.KNOTD ?? "/usr/sbin/knotd";
+
+export function knotAvailable(): boolean {
+  try {
+    fs.accessSync(KNOTD, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function startKnot(zones: KnotZone[], opts: { host?: string; extraServerConf?: string; timeoutMs?: number } = {}): Promise<KnotServer> {
+  const host = opts.host ?? "127.0.0.1";
+  const port = await freePort(host);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hadns-knot-"));
+  const zoneLines: string[] = [];
+  for (const z of zones) {
+    const domain = z.domain.replace(/\.$/, "");
+    const dest = path.join(dir, `${domain}.zone`);
+    fs.copyFileSync(z.file, dest);
+    zoneLines.push(`  - domain: ${domain}`, `    file: "${dest}"`);
+  }
+  const listen = `${host}@${port}`;
+  const conf = [
+    "server:",
+    `    rundir: "${dir}"`,
+    `    listen: ${listen}`,
+    "    udp-workers: 1",
+    "    tcp-workers: 1",
+    "    background-workers: 1",
+    ...(opts.extraServerConf ? opts.extraServerConf.split("\n").map((l) => `    ${l}`) : []),
+    "log:",
+    "  - target: stderr",
+    "    any: info",
+    "database:",
+    `    storage: "${dir}/db"`,
+    "template:",
+    "  - id: default",
+    `    storage: "${dir}"`,
+    "    zonefile-sync: -1",
+    "    journal-content: none",
+    "zone:",
+    ...zoneLines,
+    "",
+  ].join("\n");
+  const confPath = path.join(dir, "knot.conf");
+  fs.writeFileSync(confPath, conf);
+
+  let output = "";
+  const child: ChildProcess = spawn(KNOTD, ["-c", confPath], { stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout!.on("data", (d) => (output += d.toString()));
+  child.stderr!.on("data", (d) => (output += d.toString()));
+  let exited = false;
+  const exitP = new Promise<void>((resolve) => {
+    child.on("exit", () => {
+      exited = true;
+      resolve();
+    });
+    child.on("error", (e) => {
+      output += `spawn error: ${e.message}\n`;
+      exited = true;
+      resolve();
+    });
+  });
+
+  const close = async () => {
+    if (!exited) {
+      child.kill("SIGTERM");
+      const t = setTimeout(() => {
+        if (!exited) child.kill("SIGKILL");
+      }, 3000);
+      await exitP;
+      clearTimeout(t);
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+
+  // Ready when every zone answers its SOA authoritatively.
+  const deadline = Date.now() + (opts.timeoutMs ?? 10000);
+  for (const z of zones) {
+    for (;;) {
+      if (exited) {
+        await close();
+        throw new Error(`knotd exited during start-up:\n${output}`);
+      }
+      const r = await sendUdp(host, port, buildQuery({ name: z.domain, type: "SOA" }), { timeoutMs: 200 }).catch(() => null);
+      if (r && r.length >= 12 && (r[3]! & 0x0f) === 0 && (r[2]! & 0x04) !== 0) break;
+      if (Date.now() > deadline) {
+        await close();
+        throw new Error(`knotd did not serve ${z.domain} within the timeout:\n${output}`);
+      }
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  }
+  return { host, port, dir, log: () => output, close };
+}
