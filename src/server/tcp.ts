@@ -1,0 +1,87 @@
+// TCP listener (RFC 1035 §4.2.2, RFC 7766): 2-byte length framing, several queries per connection,
+// pipelining (answered in order as they arrive), an idle timeout, a cap on connections, and
+// backpressure: a client that does not read its answers is paused, then dropped, never buffered
+// without bound.
+
+import net from "node:net";
+import type { Logger } from "pino";
+import type { Answerer } from "./answerer.js";
+
+export interface TcpOptions {
+  /** Close a connection with no complete query for this long (RFC 7766 §6.2.3). */
+  idleTimeoutMs: number;
+  maxConnections: number;
+  /** Stop reading from a client whose unsent answers exceed this many bytes. */
+  maxPendingBytes: number;
+}
+
+export interface TcpListener {
+  server: net.Server;
+  port: number;
+  /** Stop accepting, let open connections finish what they were sent, then end them. */
+  close(): Promise<void>;
+}
+
+export function listenTcp(host: string, port: number, answerer: Answerer, opts: TcpOptions, log: Logger): Promise<TcpListener> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer({ noDelay: true, pauseOnConnect: false }, (socket) => {
+    if (sockets.size >= opts.maxConnections) {
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    serveConnection(socket, answerer, opts);
+  });
+  server.on("error", (e) => log.warn({ err: e, listener: `${host}:${port}/tcp` }, "TCP listener error"));
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error) => reject(e);
+    server.once("error", onError);
+    server.listen({ host, port, exclusive: true, ipv6Only: host.includes(":"), backlog: 511 }, () => {
+      server.off("error", onError);
+      const close = () =>
+        new Promise<void>((res) => {
+          server.close(() => res());
+          for (const s of sockets) s.end();
+          // A client that never reads would hold the close forever: cut it after a grace period.
+          setTimeout(() => {
+            for (const s of sockets) s.destroy();
+          }, 2000).unref();
+        });
+      resolve({ server, port: (server.address() as net.AddressInfo).port, close });
+    });
+  });
+}
+
+function serveConnection(socket: net.Socket, answerer: Answerer, opts: TcpOptions): void {
+  let pending: Buffer | null = null;
+  socket.setTimeout(opts.idleTimeoutMs, () => socket.destroy());
+  socket.on("error", () => socket.destroy());
+  socket.on("drain", () => socket.resume());
+  socket.on("data", (chunk: Buffer) => {
+    let buf = pending ? Buffer.concat([pending, chunk]) : chunk;
+    pending = null;
+    let off = 0;
+    while (buf.length - off >= 2) {
+      const len = buf.readUInt16BE(off);
+      if (buf.length - off - 2 < len) break;
+      const msg = buf.subarray(off + 2, off + 2 + len);
+      off += 2 + len;
+      const res = answerer.answer(msg, "tcp");
+      if (res === null) continue;
+      const framed = Buffer.allocUnsafe(res.length + 2);
+      framed.writeUInt16BE(res.length, 0);
+      res.copy(framed, 2);
+      if (!socket.write(framed) && socket.writableLength > opts.maxPendingBytes) {
+        // The client is not reading: stop reading its queries until it does.
+        socket.pause();
+        if (socket.writableLength > 4 * opts.maxPendingBytes) {
+          socket.destroy();
+          return;
+        }
+      }
+    }
+    if (off < buf.length) pending = Buffer.from(buf.subarray(off));
+  });
+  socket.on("end", () => socket.end());
+}

@@ -1,0 +1,140 @@
+// Decodes what an authoritative server needs from a query, by hand and without allocating beyond
+// the lookup key: the header (RFC 1035 §4.1.1), the single question (§4.1.2) and the OPT record
+// (RFC 6891 §6.1). Answer/authority records of a query are skipped, never decoded.
+
+import { RRType } from "./constants.js";
+
+export const enum Verdict {
+  /** Answerable (the question may still be for something we refuse). */
+  OK,
+  /** Not worth an answer: too short for a header, or a response (QR=1). */
+  DROP,
+  /** A header could be read but the message is malformed. */
+  FORMERR,
+}
+
+/** One reusable decoded query: the server is single-threaded and answers synchronously. */
+export class Query {
+  id = 0;
+  flags = 0;
+  opcode = 0;
+  qdcount = 0;
+  /** The question could be read: qname, qtype, qclass. */
+  hasQuestion = false;
+  /** Octets of the question name as sent. */
+  qnameLen = 0;
+  qtype = 0;
+  qclass = 0;
+  /** Lower-cased wire form of the question name as a latin1 string (see wire/name.ts). */
+  key = "";
+  edns = false;
+  ednsSize = 0;
+  ednsVersion = 0;
+  ednsDo = false;
+  /** Offset of the OPT record's RDATA (options) in the message, for later use (cookies, NSID). */
+  ednsOptionsAt = 0;
+  ednsOptionsLen = 0;
+  /** Message offset of the first byte after the question. */
+  questionEnd = 0;
+}
+
+const scratch = Buffer.allocUnsafe(255);
+
+/** Skip a possibly compressed name starting at `off`; returns the offset after it, or -1 if malformed. */
+function skipName(msg: Buffer, off: number, end: number): number {
+  for (let labels = 0; labels < 128; labels++) {
+    if (off >= end) return -1;
+    const len = msg[off]!;
+    if (len === 0) return off + 1;
+    const kind = len & 0xc0;
+    if (kind === 0xc0) return off + 2 <= end ? off + 2 : -1;
+    if (kind !== 0) return -1;
+    off += len + 1;
+  }
+  return -1;
+}
+
+export function decodeQuery(msg: Buffer, q: Query): Verdict {
+  const end = msg.length;
+  q.hasQuestion = false;
+  q.edns = false;
+  q.ednsDo = false;
+  q.ednsVersion = 0;
+  if (end < 12) return Verdict.DROP;
+  const flags = msg.readUInt16BE(2);
+  if (flags & 0x8000) return Verdict.DROP;
+  q.id = msg.readUInt16BE(0);
+  q.flags = flags;
+  q.opcode = (flags >> 11) & 0xf;
+  const qd = msg.readUInt16BE(4);
+  const an = msg.readUInt16BE(6);
+  const ns = msg.readUInt16BE(8);
+  const ar = msg.readUInt16BE(10);
+  q.qdcount = qd;
+  if (qd > 1) return Verdict.FORMERR;
+  let off = 12;
+  if (qd === 1) {
+    // The question name: plain labels only (a pointer here could only point into the header).
+    let total = 0;
+    for (;;) {
+      if (off >= end) return Verdict.FORMERR;
+      const len = msg[off]!;
+      if (len > 63) return Verdict.FORMERR;
+      if (off + len + 1 > end) return Verdict.FORMERR;
+      for (let i = 0; i <= len; i++) {
+        const c = msg[off + i]!;
+        scratch[total + i] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+      }
+      total += len + 1;
+      off += len + 1;
+      if (total > 255) return Verdict.FORMERR;
+      if (len === 0) break;
+    }
+    if (off + 4 > end) return Verdict.FORMERR;
+    q.qnameLen = total;
+    q.key = scratch.toString("latin1", 0, total);
+    q.qtype = msg.readUInt16BE(off);
+    q.qclass = msg.readUInt16BE(off + 2);
+    off += 4;
+    q.hasQuestion = true;
+  }
+  q.questionEnd = off;
+  // A query carries no answer or authority records (Knot DNS answers FORMERR, and so do we).
+  if (an !== 0 || ns !== 0) return Verdict.FORMERR;
+  const records = ar;
+  for (let i = 0; i < records; i++) {
+    off = skipName(msg, off, end);
+    if (off < 0 || off + 10 > end) return Verdict.FORMERR;
+    const type = msg.readUInt16BE(off);
+    const rdlen = msg.readUInt16BE(off + 8);
+    const rdata = off + 10;
+    if (rdata + rdlen > end) return q.edns ? formerrWithoutOpt(q) : Verdict.FORMERR;
+    if (type === RRType.OPT) {
+      // RFC 6891 §6.1.1: one OPT. Its owner should be the root; like Knot DNS we do not insist.
+      if (q.edns) return formerrWithoutOpt(q);
+      q.edns = true;
+      q.ednsSize = msg.readUInt16BE(off + 2);
+      q.ednsVersion = msg[off + 5]!;
+      q.ednsDo = (msg[off + 6]! & 0x80) !== 0;
+      q.ednsOptionsAt = rdata;
+      q.ednsOptionsLen = rdlen;
+      // Options must be well formed (code, length, data) and fill the RDATA exactly.
+      let o = rdata;
+      while (o < rdata + rdlen) {
+        if (o + 4 > rdata + rdlen) return formerrWithoutOpt(q);
+        o += 4 + msg.readUInt16BE(o + 2);
+      }
+      if (o !== rdata + rdlen) return formerrWithoutOpt(q);
+    }
+    off = rdata + rdlen;
+  }
+  // Bytes after the last record: malformed (Knot DNS: FORMERR).
+  if (off !== end) return Verdict.FORMERR;
+  return Verdict.OK;
+}
+
+/** A broken OPT is not echoed (as Knot DNS does): the FORMERR carries no OPT. */
+function formerrWithoutOpt(q: Query): Verdict {
+  q.edns = false;
+  return Verdict.FORMERR;
+}

@@ -1,0 +1,112 @@
+// The zone tree: nodes keyed by name, RRsets per node, empty non-terminals, delegation points and
+// DNAME owners marked once at load (RFC 1034 §4.2.1, §4.3.2; RFC 6672 §2.3 occlusion below a DNAME).
+
+import { RRType } from "../wire/constants.js";
+import { isAtOrBelow, parentKey, type Name } from "../wire/name.js";
+import type { RR, RRset } from "./rr.js";
+
+export interface ZoneNode {
+  readonly name: Name;
+  readonly rrsets: Map<number, RRset>;
+  /** Nearest delegation point at or above this node, below the apex (this node is then not authoritative). */
+  delegation: ZoneNode | undefined;
+  /** Nearest DNAME owner strictly above this node: the node is occluded and answered by substitution. */
+  dnameAbove: ZoneNode | undefined;
+  /** A `*` child exists (RFC 4592 source of synthesis). */
+  wildcard: ZoneNode | undefined;
+}
+
+export interface ZoneInfo {
+  origin: Name;
+  file: string;
+}
+
+export class Zone {
+  readonly origin: Name;
+  readonly file: string;
+  readonly nodes = new Map<string, ZoneNode>();
+  readonly apex: ZoneNode;
+  recordCount = 0;
+
+  constructor(info: ZoneInfo, records: Iterable<RR>) {
+    this.origin = info.origin;
+    this.file = info.file;
+    this.apex = this.nodeFor(info.origin);
+    for (const rr of records) this.add(rr);
+    this.link();
+  }
+
+  get soa(): RRset {
+    const soa = this.apex.rrsets.get(RRType.SOA);
+    if (!soa) throw new Error(`zone ${this.file} has no SOA`);
+    return soa;
+  }
+
+  get serial(): number {
+    const rd = this.soa.rdatas[0]!;
+    return rd.readUInt32BE(rd.length - 20);
+  }
+
+  /** Negative-answer TTL: min(SOA TTL, SOA MINIMUM) (RFC 2308 §5). */
+  get negativeTtl(): number {
+    const rd = this.soa.rdatas[0]!;
+    return Math.min(this.soa.ttl, rd.readUInt32BE(rd.length - 4));
+  }
+
+  private nodeFor(name: Name): ZoneNode {
+    let node = this.nodes.get(name.key);
+    if (!node) {
+      node = { name, rrsets: new Map(), delegation: undefined, dnameAbove: undefined, wildcard: undefined };
+      this.nodes.set(name.key, node);
+    }
+    return node;
+  }
+
+  private add(rr: RR): void {
+    if (!isAtOrBelow(rr.owner.key, this.origin.key)) return; // checked and reported by checkZoneContent
+    const node = this.nodeFor(rr.owner);
+    let set = node.rrsets.get(rr.type);
+    if (!set) {
+      set = { owner: node.name, type: rr.type, class: rr.class, ttl: rr.ttl, rdatas: [] };
+      node.rrsets.set(rr.type, set);
+    }
+    // RFC 2181 §5: an RRset holds no duplicate records; drop them silently as Knot does.
+    for (const existing of set.rdatas) if (existing.equals(rr.rdata)) return;
+    set.rdatas.push(rr.rdata);
+    this.recordCount++;
+  }
+
+  /** Create empty non-terminals and mark delegations, DNAME occlusion and wildcards. */
+  private link(): void {
+    const originKey = this.origin.key;
+    for (const node of [...this.nodes.values()]) {
+      let key = node.name.key;
+      while (key !== originKey) {
+        const up = parentKey(key)!;
+        if (this.nodes.has(up)) break;
+        const wire = Buffer.from(up, "latin1");
+        // Keep the written case of the child's suffix for the new empty non-terminal.
+        const cased = node.name.wire.subarray(node.name.wire.length - wire.length);
+        this.nodes.set(up, {
+          name: { wire: Buffer.from(cased), key: up },
+          rrsets: new Map(),
+          delegation: undefined,
+          dnameAbove: undefined,
+          wildcard: undefined,
+        });
+        key = up;
+      }
+    }
+    // RDATA in canonical order (RFC 4034 §6.3), as Knot DNS serves it: answers do not depend on file order.
+    for (const node of this.nodes.values()) for (const set of node.rrsets.values()) set.rdatas.sort(Buffer.compare);
+    // Shallow names first, so each node can take its parent's marks.
+    const ordered = [...this.nodes.values()].sort((a, b) => a.name.key.length - b.name.key.length);
+    for (const node of ordered) {
+      if (node === this.apex) continue;
+      const parent = this.nodes.get(parentKey(node.name.key)!)!;
+      node.dnameAbove = parent.dnameAbove ?? (parent.rrsets.has(RRType.DNAME) ? parent : undefined);
+      node.delegation = parent.delegation ?? (node.rrsets.has(RRType.NS) ? node : undefined);
+      if (node.name.wire[0] === 1 && node.name.wire[1] === 0x2a) parent.wildcard = node;
+    }
+  }
+}
