@@ -282,8 +282,14 @@ export interface NormRRset {
   class: string;
   /** The distinct TTLs seen (an RRset should have exactly one). */
   ttl: number[];
-  /** Each RDATA re-encoded uncompressed by dns-packet, as hex, sorted. Names keep their case. */
+  /**
+   * Each RDATA re-encoded uncompressed by dns-packet, as hex, sorted, with the domain names inside it
+   * lower-cased (the canonical form of RFC 4034 §6.2): DNS names compare case-insensitively (RFC 4343),
+   * and Knot lower-cases them at load while hadns keeps the written case. Everything else is exact.
+   */
   rdata: string[];
+  /** The same RDATA with names in the case they came in (after decompression), same order as `rdata`. */
+  rdataExact: string[];
   /** Human-readable decoded RDATA, same order as `rdata` (for messages only). */
   text: string[];
 }
@@ -356,6 +362,35 @@ function rdataHex(type: string, data: unknown): string {
   }
 }
 
+const lc = (v: unknown) => (typeof v === "string" ? v.toLowerCase() : v);
+
+/** Lower-case the domain names inside decoded RDATA (RFC 4034 §6.2 list, for the types dns-packet decodes). */
+function canonData(type: string, data: any): any {
+  switch (type) {
+    case "NS":
+    case "CNAME":
+    case "PTR":
+    case "DNAME":
+      return lc(data);
+    case "MX":
+      return { ...data, exchange: lc(data.exchange) };
+    case "SOA":
+      return { ...data, mname: lc(data.mname), rname: lc(data.rname) };
+    case "SRV":
+      return { ...data, target: lc(data.target) };
+    case "RP":
+      return { ...data, mbox: lc(data.mbox), txt: lc(data.txt) };
+    case "NSEC":
+      return { ...data, nextDomain: lc(data.nextDomain) };
+    case "RRSIG":
+      return { ...data, signersName: lc(data.signersName) };
+    case "NAPTR":
+      return { ...data, replacement: lc(data.replacement) };
+    default:
+      return data;
+  }
+}
+
 function textOf(data: unknown): string {
   return JSON.stringify(data, (_k, v) => {
     if (v && typeof v === "object" && v.type === "Buffer" && Array.isArray(v.data)) {
@@ -366,24 +401,32 @@ function textOf(data: unknown): string {
 }
 
 function groupRRsets(records: any[]): NormRRset[] {
-  const map = new Map<string, NormRRset & { pairs: Array<[string, string]> }>();
+  const map = new Map<string, NormRRset & { pairs: Array<[string, string, string]> }>();
   for (const r of records) {
     if (r.type === "OPT") continue;
     const owner = fqdn(String(r.name)).toLowerCase();
     const key = `${owner}|${r.type}|${r.class}`;
     let s = map.get(key);
     if (!s) {
-      s = { owner, type: String(r.type), class: String(r.class), ttl: [], rdata: [], text: [], pairs: [] };
+      s = { owner, type: String(r.type), class: String(r.class), ttl: [], rdata: [], rdataExact: [], text: [], pairs: [] };
       map.set(key, s);
     }
     if (!s.ttl.includes(r.ttl)) s.ttl.push(r.ttl);
-    s.pairs.push([rdataHex(r.type, r.data), textOf(r.data)]);
+    s.pairs.push([rdataHex(r.type, canonData(r.type, r.data)), textOf(r.data), rdataHex(r.type, r.data)]);
   }
   const out: NormRRset[] = [];
   for (const s of map.values()) {
     s.pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     s.ttl.sort((a, b) => a - b);
-    out.push({ owner: s.owner, type: s.type, class: s.class, ttl: s.ttl, rdata: s.pairs.map((p) => p[0]), text: s.pairs.map((p) => p[1]) });
+    out.push({
+      owner: s.owner,
+      type: s.type,
+      class: s.class,
+      ttl: s.ttl,
+      rdata: s.pairs.map((p) => p[0]),
+      rdataExact: s.pairs.map((p) => p[2]),
+      text: s.pairs.map((p) => p[1]),
+    });
   }
   out.sort((a, b) => (a.owner + a.type < b.owner + b.type ? -1 : a.owner + a.type > b.owner + b.type ? 1 : 0));
   return out;
@@ -466,9 +509,9 @@ export function comparable(n: Normalised | null): unknown {
   const { id: _id, size: _size, ...rest } = n;
   return {
     ...rest,
-    answer: rest.answer.map(({ text: _t, ...s }) => s),
-    authority: rest.authority.map(({ text: _t, ...s }) => s),
-    additional: rest.additional.map(({ text: _t, ...s }) => s),
+    answer: rest.answer.map(({ text: _t, rdataExact: _e, ...s }) => s),
+    authority: rest.authority.map(({ text: _t, rdataExact: _e, ...s }) => s),
+    additional: rest.additional.map(({ text: _t, rdataExact: _e, ...s }) => s),
   };
 }
 
