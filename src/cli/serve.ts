@@ -1,0 +1,123 @@
+// `hadns serve`: load the zones, compile the answers, listen on UDP and TCP, log one start-up line,
+// and stop cleanly (close the sockets, flush the log, exit 0) on SIGTERM or SIGINT.
+
+import { createSocket } from "node:dgram";
+import { isIP } from "node:net";
+import { loadZones } from "../zone/load.js";
+import { buildEngine } from "../answer/engine.js";
+import { startServer, type ListenAddress, type RunningServer, type ServerOptions } from "../server/server.js";
+import { formatListenAddress } from "../config/load.js";
+import { nameToText } from "../wire/name.js";
+import { createLogger, type Logger } from "../log.js";
+import { resolveInputs, type InputFlags, type Settings } from "./inputs.js";
+import { plural, printSourceErrors } from "./report.js";
+
+/** How long a clean stop may take before we give up on it and exit 1. */
+const STOP_TIMEOUT_MS = 10_000;
+
+export async function serve(flags: InputFlags): Promise<number> {
+  const { settings, errors } = resolveInputs(flags);
+  if (errors.length > 0) return notStarting(errors);
+  const logger = createLogger(settings.log);
+
+  const loaded = loadZones(settings.zones);
+  if (loaded.errors.length > 0) return notStarting(loaded.errors);
+  const engine = buildEngine(loaded.zones, settings.chaos ? { chaos: settings.chaos } : {});
+  // TODO(issue 3): start the health monitor for settings.checks / settings.pools here and wait for
+  // its first probe round before listening, so no pool answers before its endpoints are known.
+
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      listen: await usableListen(settings, logger),
+      engine,
+      logger,
+      ...tcpOptions(settings),
+    });
+  } catch (e) {
+    logger.fatal({ err: e }, `cannot listen: ${(e as Error).message}`);
+    return 1;
+  }
+
+  const zones = loaded.zones.map((z) => ({ origin: nameToText(z.origin), file: z.file, records: z.recordCount, serial: z.serial }));
+  const records = zones.reduce((n, z) => n + z.records, 0);
+  const addresses = [...new Set(server.listening.map((l) => formatListenAddress(l)))];
+  logger.info(
+    {
+      zones,
+      listening: server.listening.map((l) => `${l.transport} ${formatListenAddress(l)}`),
+    },
+    `serving ${plural(zones.length, "zone")} (${plural(records, "record")}) on ${addresses.join(", ")}`,
+  );
+
+  // TODO(issue 4): SIGHUP → reload: parse and check the config and zones completely, then swap the
+  // new engine in with server.setEngine(); on any error keep serving the old one and log why.
+  const signal = await nextSignal(["SIGTERM", "SIGINT"]);
+  logger.info({ signal }, `stopping on ${signal}`);
+  const guard = setTimeout(() => {
+    logger.error(`could not stop within ${STOP_TIMEOUT_MS / 1000} s; exiting anyway`);
+    process.exit(1);
+  }, STOP_TIMEOUT_MS);
+  guard.unref();
+  await server.close();
+  clearTimeout(guard);
+  logger.info("stopped");
+  logger.flush();
+  return 0;
+}
+
+function notStarting(errors: Parameters<typeof printSourceErrors>[0]): number {
+  printSourceErrors(errors);
+  process.stderr.write(`hadns: not starting: ${plural(errors.length, "error")} (hadns check lists the same)\n`);
+  return 1;
+}
+
+function tcpOptions(s: Settings): Pick<ServerOptions, "tcpIdleTimeoutMs" | "tcpMaxConnections" | "tcpMaxPendingBytes"> {
+  const out: Pick<ServerOptions, "tcpIdleTimeoutMs" | "tcpMaxConnections" | "tcpMaxPendingBytes"> = {};
+  if (s.tcp.idleTimeoutMs !== undefined) out.tcpIdleTimeoutMs = s.tcp.idleTimeoutMs;
+  if (s.tcp.maxConnections !== undefined) out.tcpMaxConnections = s.tcp.maxConnections;
+  if (s.tcp.maxPendingBytes !== undefined) out.tcpMaxPendingBytes = s.tcp.maxPendingBytes;
+  return out;
+}
+
+/**
+ * The addresses to listen on. With the default listeners, a machine without IPv6 loopback (some
+ * containers) still serves on 127.0.0.1: ::1 is dropped with a warning. Explicit ones are used as given.
+ */
+async function usableListen(s: Settings, logger: Logger): Promise<ListenAddress[]> {
+  if (!s.listenIsDefault) return s.listen;
+  const out: ListenAddress[] = [];
+  for (const a of s.listen) {
+    if (isIP(a.host) === 6 && !(await canBindUdp6(a.host))) {
+      logger.warn(`IPv6 address ${a.host} is not available here; listening on IPv4 only`);
+      continue;
+    }
+    out.push(a);
+  }
+  return out;
+}
+
+function canBindUdp6(host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = createSocket({ type: "udp6", ipv6Only: true });
+    sock.once("error", () => {
+      sock.close();
+      resolve(false);
+    });
+    sock.bind(0, host, () => {
+      sock.close();
+      resolve(true);
+    });
+  });
+}
+
+function nextSignal(signals: NodeJS.Signals[]): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals): void => {
+      // A second SIGINT while stopping gets Node's default: exit at once.
+      for (const s of signals) process.off(s, on);
+      resolve(signal);
+    };
+    for (const s of signals) process.on(s, on);
+  });
+}
