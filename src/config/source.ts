@@ -255,7 +255,8 @@ export class SourceReader {
   where = (path: Path): { file: string; line: number } => ({ file: this.source.file, line: lineOf(this.source, path) });
 
   error(path: Path, message: string): undefined {
-    this.errors.push({ file: this.source.file, line: lineOf(this.source, path), message: `${formatPath(path)}: ${message}` });
+    const where = path.length > 0 ? `${formatPath(path)}: ` : "";
+    this.errors.push({ file: this.source.file, line: lineOf(this.source, path), message: where + message });
     return undefined;
   }
 
