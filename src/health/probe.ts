@@ -6,6 +6,7 @@ import { Resolver } from "node:dns/promises";
 import { readFileSync } from "node:fs";
 import { isIP, Socket } from "node:net";
 import { performance } from "node:perf_hooks";
+import { createSecureContext, type SecureContext } from "node:tls";
 import { Client } from "undici";
 import type { CheckSpec, ProbeResult } from "./types.js";
 
@@ -33,6 +34,20 @@ export function loadCa(file: string): Buffer {
     caCache.set(file, ca);
   }
   return ca;
+}
+
+let defaultContext: SecureContext | undefined;
+const caContexts = new WeakMap<Buffer, SecureContext>();
+
+/** One TLS context per CA bundle (and one for the system store), built once: not per probe. */
+function secureContextFor(ca: Buffer | undefined): SecureContext {
+  if (!ca) return (defaultContext ??= createSecureContext());
+  let ctx = caContexts.get(ca);
+  if (!ctx) {
+    ctx = createSecureContext({ ca });
+    caContexts.set(ca, ctx);
+  }
+  return ctx;
 }
 
 class ProbeTimeout extends Error {
@@ -141,7 +156,7 @@ async function httpProbe(
       connect: {
         timeout: spec.timeoutMs,
         ...(scheme === "https"
-          ? { rejectUnauthorized: spec.tlsVerify, ...(sni ? { servername: sni } : {}), ...(ca ? { ca } : {}) }
+          ? { rejectUnauthorized: spec.tlsVerify, secureContext: secureContextFor(ca), ...(sni ? { servername: sni } : {}) }
           : {}),
         maxCachedSessions: 0,
       },
@@ -160,7 +175,7 @@ async function httpProbe(
       const status = res.statusCode;
       const location = res.headers["location"];
       if (spec.followRedirects && status >= 300 && status < 400 && typeof location === "string") {
-        res.body.destroy();
+        discard(res.body);
         if (hop >= MAX_REDIRECTS) return { ok: false, reason: `HTTP ${status}: more than ${MAX_REDIRECTS} redirects`, status };
         let next: URL;
         try {
@@ -178,11 +193,11 @@ async function httpProbe(
         continue;
       }
       if (!statusOk(status, spec.expectStatus)) {
-        res.body.destroy();
+        discard(res.body);
         return { ok: false, reason: `HTTP ${status}`, status };
       }
       if (!spec.expectBody || spec.method === "HEAD") {
-        res.body.destroy();
+        discard(res.body);
         return { ok: true, reason: `HTTP ${status}`, status };
       }
       const body = await readPrefix(res.body, spec.bodyLimit);
@@ -200,12 +215,23 @@ async function httpProbe(
   }
 }
 
+interface Discardable {
+  on(event: "error", fn: () => void): unknown;
+  destroy(): unknown;
+}
+
+/** Stops reading a body; undici reports the early end as an error, which nobody needs to hear. */
+function discard(body: Discardable): void {
+  body.on("error", () => {});
+  body.destroy();
+}
+
 function clipNote(body: string, limit: number): string {
   return Buffer.byteLength(body) >= limit ? ` (first ${limit} bytes)` : "";
 }
 
 /** Reads at most `limit` bytes of a body as UTF-8 (lossy at the cut), then stops reading. */
-async function readPrefix(body: AsyncIterable<Buffer> & { destroy(): unknown }, limit: number): Promise<string> {
+async function readPrefix(body: AsyncIterable<Buffer> & Discardable, limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let n = 0;
   try {
@@ -217,7 +243,7 @@ async function readPrefix(body: AsyncIterable<Buffer> & { destroy(): unknown }, 
       if (n >= limit) break;
     }
   } finally {
-    body.destroy();
+    discard(body);
   }
   return Buffer.concat(chunks, n).toString("utf8");
 }
