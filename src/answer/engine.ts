@@ -1,32 +1,51 @@
 // The compiled answer table and the query path. Everything a query can be answered with is built
-// when the zones (or, later, health state) change: per name, per type, the response sections as
-// wire bytes. A query decodes its question, finds its lane with one map lookup (or a walk up to the
+// when the zones or a pool's health change: per name, per type, the response sections as wire
+// bytes. A query decodes its question, finds its lane with one map lookup (or a walk up to the
 // closest encloser for names that do not exist), and copies bytes. Only names below a DNAME need
 // per-query work (the synthesized CNAME holds the query name); those answers are cached.
+//
+// A pool change recompiles only the lanes whose answers read the pool's node (the pool's own name,
+// CNAMEs and wildcards that lead to it, MX/SRV/NS targets that name it).
 
 import { LRUCache } from "lru-cache";
 import { Opcode, Rcode, RRClass, RRType } from "../wire/constants.js";
 import { nameFromWire, parentKey, type Name } from "../wire/name.js";
 import { decodeQuery, Query, Verdict } from "../wire/query.js";
 import { edeOption, udpLimit, writeAnswer, writeEmpty } from "../wire/response.js";
+import { QNAME, type Owner } from "../wire/body-writer.js";
 import type { Zone, ZoneNode } from "../zone/zone.js";
-import { landBelow, landOnNode, resolve, type Landing } from "./lookup.js";
+import { landBelow, landOnNode, resolve, type Dynamic, type DynamicSet, type Landing } from "./lookup.js";
 import { compileTemplate, type Template } from "./template.js";
 import { chaosTemplates, type ChaosOptions } from "./chaos.js";
+import { Choice, resolveSlot, type Slot } from "./choice.js";
+import type { PoolRender } from "./pools.js";
 
 export interface EngineOptions {
   chaos?: ChaosOptions;
+  /** Pools present from the start, with their first answers (after the first round of probes). */
+  pools?: Array<{ name: Name; type: number; render: PoolRender }>;
 }
 
-/** Answers for one way of landing: a template per type that matters, one for every other type. */
+/** How a lane was made, so it can be made again when a pool it read changes. */
+interface LaneSource {
+  tables: ZoneTables;
+  landing: Landing;
+  owner: Owner;
+  suffix: Name;
+  /** Only these types get their own template (DS at a cut); otherwise every type the answer read. */
+  only?: number[];
+}
+
+/** Answers for one way of landing: a slot per type that matters, one for every other type. */
 interface Lane {
   types: number[];
-  templates: Template[];
-  other: Template;
+  slots: Slot[];
+  other: Slot;
+  source?: LaneSource;
 }
 
 interface NameEntry {
-  zone: ZoneTables;
+  tables: ZoneTables;
   node: ZoneNode;
   /** A query for this very name; null when it is occluded by a DNAME (answered per query). */
   exact: Lane | null;
@@ -44,21 +63,26 @@ interface ZoneTables {
   wildcards: Map<ZoneNode, Lane>;
 }
 
-/** Extended DNS Error 20 "Not Authoritative" (RFC 8914 §4.21) on REFUSED for names outside our zones, as Knot DNS sends. */
-const NOT_AUTHORITATIVE = edeOption(20);
-
 /** A type no node holds: the lookup for it gives the answer of every type not in a lane. */
 const OTHER = 0;
 
+/** Extended DNS Error 20 "Not Authoritative" (RFC 8914 §4.21) on REFUSED outside our zones, as Knot DNS sends. */
+const NOT_AUTHORITATIVE = edeOption(20);
+
 export type Transport = "udp" | "tcp";
 
-export class QueryEngine {
+export class QueryEngine implements Dynamic {
   private readonly names = new Map<string, NameEntry>();
   private readonly chaos: Map<string, Template>;
   private readonly perQuery = new LRUCache<string, Template>({ max: 10_000 });
   private readonly q = new Query();
   /** DS answers of parent zones at the apexes of child zones we also serve, until the child is built. */
   private readonly pendingParentDs = new Map<string, Lane>();
+  /** Pools by node key and type, and the variant the lookup sees while a lane is compiled. */
+  private readonly pools = new Map<string, Map<number, PoolRender>>();
+  private variant = 0;
+  /** Lanes to recompile when the pool at a node key changes. */
+  private readonly dependents = new Map<string, Set<Lane>>();
   readonly zones: readonly Zone[];
 
   constructor(zones: Zone[], opts: EngineOptions = {}) {
@@ -66,6 +90,12 @@ export class QueryEngine {
     this.chaos = chaosTemplates(opts.chaos ?? {});
     const apexes = new Map<string, Zone>();
     for (const z of zones) apexes.set(z.origin.key, z);
+    for (const p of opts.pools ?? []) {
+      const zone = deepestZone(apexes, p.name.key);
+      if (!zone) throw new Error(`pool ${p.name.key} is outside every zone`);
+      zone.ensureNode(p.name);
+      this.setPoolRender(p.name.key, p.type, p.render);
+    }
     // Shallow zones first: a deeper zone's names replace its parent's (glue, the cut itself).
     const ordered = [...zones].sort((a, b) => a.origin.key.length - b.origin.key.length);
     for (const zone of ordered) {
@@ -76,7 +106,7 @@ export class QueryEngine {
           continue;
         }
         this.names.set(node.name.key, {
-          zone: tables,
+          tables,
           node,
           exact: this.exactLane(tables, node),
           below: this.belowLane(tables, node),
@@ -86,7 +116,36 @@ export class QueryEngine {
     }
   }
 
-  // ---- building --------------------------------------------------------------------------------
+  // ---- pools -------------------------------------------------------------------------------------
+
+  get(key: string, type: number): DynamicSet | undefined {
+    const r = this.pools.get(key)?.get(type);
+    if (!r) return undefined;
+    return r.variants[this.variant % r.variants.length];
+  }
+
+  typesAt(key: string): readonly number[] | undefined {
+    const m = this.pools.get(key);
+    return m ? [...m.keys()] : undefined;
+  }
+
+  private setPoolRender(key: string, type: number, render: PoolRender): void {
+    let m = this.pools.get(key);
+    if (!m) this.pools.set(key, (m = new Map()));
+    m.set(type, render);
+  }
+
+  /** A pool's answer changed: recompile the lanes that read it. Returns how many were rebuilt. */
+  updatePool(name: Name, type: number, render: PoolRender): number {
+    if (!this.pools.get(name.key)?.has(type)) throw new Error(`no pool at ${name.key} type ${type}`);
+    this.setPoolRender(name.key, type, render);
+    const lanes = [...(this.dependents.get(name.key) ?? [])];
+    for (const lane of lanes) this.fillLane(lane, lane.source!);
+    this.perQuery.clear();
+    return lanes.length;
+  }
+
+  // ---- building ----------------------------------------------------------------------------------
 
   private tablesFor(zone: Zone): ZoneTables {
     const apex = zone.apex;
@@ -102,10 +161,10 @@ export class QueryEngine {
       const referral = this.referralLane(t, other.cut);
       if (node !== other.cut) return referral;
       // At the cut, DS is the parent's authoritative data; every other type is a referral.
-      const ds = this.compileLane(t, landOnNode(node, RRType.DS), node.name, node.name, [RRType.DS]);
-      return { types: [RRType.DS], templates: [ds.templates[0]!], other: referral.other };
+      const ds = this.lane({ tables: t, landing: landOnNode(node, RRType.DS), owner: node.name, suffix: node.name, only: [RRType.DS] });
+      return { types: [RRType.DS], slots: [ds.slots[0]!], other: referral.other };
     }
-    return this.compileLane(t, other, node.name, node.name);
+    return this.lane({ tables: t, landing: other, owner: node.name, suffix: node.name });
   }
 
   private belowLane(t: ZoneTables, node: ZoneNode): Lane | null {
@@ -116,11 +175,11 @@ export class QueryEngine {
       case "referral":
         return this.referralLane(t, landing.cut);
       case "nxdomain":
-        return { types: [], templates: [], other: t.nxdomain };
+        return { types: [], slots: [], other: t.nxdomain };
       case "wildcard": {
         let lane = t.wildcards.get(landing.node);
         if (!lane) {
-          lane = this.compileLane(t, landing, "qname", node.name);
+          lane = this.lane({ tables: t, landing, owner: QNAME, suffix: node.name });
           t.wildcards.set(landing.node, lane);
         }
         return lane;
@@ -133,47 +192,89 @@ export class QueryEngine {
   private referralLane(t: ZoneTables, cut: ZoneNode): Lane {
     let lane = t.referrals.get(cut);
     if (!lane) {
-      const other = compileTemplate(resolve({ zone: t.zone, landing: { kind: "referral", cut }, qtype: OTHER, owner: cut.name }), cut.name);
-      lane = { types: [], templates: [], other };
+      lane = this.lane({ tables: t, landing: { kind: "referral", cut }, owner: cut.name, suffix: cut.name, only: [] });
       t.referrals.set(cut, lane);
     }
     return lane;
   }
 
+  private lane(source: LaneSource): Lane {
+    const lane: Lane = { types: [], slots: [], other: source.tables.nodata, source };
+    this.fillLane(lane, source);
+    return lane;
+  }
+
   /**
    * Compile the answers for a landing: first for a type nothing holds (`other`), noting every node the
-   * answer depended on; then for each type held by those nodes (and ANY), whose answers differ.
+   * answer read; then for each type those nodes hold (and ANY), whose answers differ. Where a node read
+   * is a pool's with several variants, each answer becomes a Choice over the variants.
    */
-  private compileLane(t: ZoneTables, landing: Landing, owner: Name | "qname", suffix: Name, only?: number[]): Lane {
-    const zone = t.zone;
-    const ownerArg = owner === "qname" ? ("<qname>" as const) : owner;
-    const compile = (qtype: number, visited?: Set<ZoneNode>) => {
-      const outcome = resolve({ zone, landing, qtype, owner: ownerArg }, visited);
-      if (isPlainNodata(outcome, zone)) return t.nodata;
+  private fillLane(lane: Lane, src: LaneSource): void {
+    const { tables, landing, owner, suffix } = src;
+    const zone = tables.zone;
+    const visited = new Set<ZoneNode>();
+    const compileOne = (qtype: number, variant: number): Template => {
+      this.variant = variant;
+      const outcome = resolve({ zone, dynamic: this, landing, qtype, owner }, visited);
+      this.variant = 0;
+      if (isPlainNodata(outcome, zone)) return tables.nodata;
       return compileTemplate(outcome, suffix);
     };
-    const visited = new Set<ZoneNode>();
-    const other = compile(OTHER, visited);
-    const types = new Set<number>(only ?? [RRType.ANY]);
-    if (!only) for (const n of visited) for (const type of n.rrsets.keys()) types.add(type);
-    const lane: Lane = { types: [], templates: [], other };
-    for (const type of types) {
-      lane.types.push(type);
-      lane.templates.push(compile(type));
+    const first = compileOne(OTHER, 0);
+    const types = new Set<number>(src.only ?? [RRType.ANY]);
+    if (!src.only) {
+      for (const n of visited) {
+        for (const type of n.rrsets.keys()) types.add(type);
+        for (const type of this.typesAt(n.name.key) ?? []) types.add(type);
+      }
     }
-    return lane;
+    const firsts = new Map<number, Template>();
+    for (const type of types) firsts.set(type, compileOne(type, 0));
+    // The pools this lane read decide how many variants each answer has.
+    let variants = 1;
+    let lead: PoolRender | undefined;
+    for (const n of visited) {
+      const m = this.pools.get(n.name.key);
+      if (!m) continue;
+      let deps = this.dependents.get(n.name.key);
+      if (!deps) this.dependents.set(n.name.key, (deps = new Set()));
+      deps.add(lane);
+      for (const r of m.values()) {
+        if (r.variants.length > variants) {
+          variants = r.variants.length;
+          lead = r;
+        }
+      }
+    }
+    const slotFor = (qtype: number, firstTemplate?: Template): Slot => {
+      if (variants === 1) return firstTemplate ?? compileOne(qtype, 0);
+      const all: Template[] = [];
+      for (let v = 0; v < variants; v++) all.push(v === 0 && firstTemplate ? firstTemplate : compileOne(qtype, v));
+      if (all.every((x) => x === all[0])) return all[0]!;
+      return new Choice(all, lead!.selection, lead!.weights);
+    };
+    lane.other = slotFor(OTHER, first);
+    const nextTypes: number[] = [];
+    const nextSlots: Slot[] = [];
+    for (const type of types) {
+      nextTypes.push(type);
+      nextSlots.push(slotFor(type, firsts.get(type)));
+    }
+    lane.types = nextTypes;
+    lane.slots = nextSlots;
   }
 
   /** Remember the parent's DS answer at a child apex we also serve. */
   private noteParentDs(t: ZoneTables, node: ZoneNode, apexes: Map<string, Zone>): void {
     const child = apexes.get(node.name.key);
     if (!child || child === t.zone || node.delegation !== node) return;
-    const lane = this.compileLane(t, landOnNode(node, RRType.DS), node.name, node.name, [RRType.DS]);
+    const lane = this.lane({ tables: t, landing: landOnNode(node, RRType.DS), owner: node.name, suffix: node.name, only: [RRType.DS] });
     const entry = this.names.get(node.name.key);
     if (entry) entry.parentDs = lane;
     else this.pendingParentDs.set(node.name.key, lane);
   }
-  // ---- answering -------------------------------------------------------------------------------
+
+  // ---- answering ---------------------------------------------------------------------------------
 
   /** Answer one query message; null means send nothing (not a query we answer at all). */
   answer(msg: Buffer, transport: Transport): Buffer | null {
@@ -189,7 +290,7 @@ export class QueryEngine {
     // Class ANY is answered as IN, as Knot DNS does; other classes (NONE, HS, …) are refused.
     if (q.qclass !== RRClass.IN && q.qclass !== RRClass.ANY) {
       const t = q.qclass === RRClass.CH ? this.chaos.get(q.key) : undefined;
-      if (t && (q.qtype === RRType.TXT || q.qtype === RRType.ANY)) return writeAnswer(q, msg, t, limit);
+      if (t && q.qtype === RRType.TXT) return writeAnswer(q, msg, t, limit);
       return writeEmpty(q, msg, Rcode.REFUSED);
     }
     if (q.qtype === RRType.AXFR || q.qtype === RRType.IXFR) return writeEmpty(q, msg, Rcode.REFUSED);
@@ -221,18 +322,32 @@ export class QueryEngine {
     const hit = this.perQuery.get(cacheKey);
     if (hit) return hit;
     const name = nameFromWire(msg.subarray(12, 12 + q.qnameLen));
-    const zone = entry.zone.zone;
+    const zone = entry.tables.zone;
     const landing = entry.node.name.key === name.key ? landOnNode(entry.node, q.qtype) : landBelow(entry.node);
-    const t = compileTemplate(resolve({ zone, landing, qtype: q.qtype, owner: name, name }), name);
+    const t = compileTemplate(resolve({ zone, dynamic: this, landing, qtype: q.qtype, owner: name, name }), name);
     this.perQuery.set(cacheKey, t);
     return t;
+  }
+
+  // ---- introspection (tests, explain) --------------------------------------------------------------
+
+  /** The template a query for (name, type) would be answered from right now (variants: the next one). */
+  templateFor(name: Name, qtype: number): Template | undefined {
+    const q = new Query();
+    q.key = name.key;
+    q.qtype = qtype;
+    q.qnameLen = name.wire.length;
+    q.questionEnd = 12 + name.wire.length + 4;
+    const msg = Buffer.alloc(q.questionEnd);
+    name.wire.copy(msg, 12);
+    return this.find(q, msg);
   }
 }
 
 function pick(lane: Lane, qtype: number): Template {
   const types = lane.types;
-  for (let i = 0; i < types.length; i++) if (types[i] === qtype) return lane.templates[i]!;
-  return lane.other;
+  for (let i = 0; i < types.length; i++) if (types[i] === qtype) return resolveSlot(lane.slots[i]!);
+  return resolveSlot(lane.other);
 }
 
 function deepestZone(apexes: Map<string, Zone>, key: string): Zone | undefined {
@@ -250,6 +365,7 @@ function isPlainNodata(o: ReturnType<typeof resolve>, zone: Zone): boolean {
   return (
     o.rcode === 0 &&
     o.aa &&
+    !o.ede &&
     o.answer.length === 0 &&
     o.additional.length === 0 &&
     o.authority.length === 1 &&

@@ -24,6 +24,7 @@ import { isAtOrBelow, parentKey, replaceSuffix, NameError, type Name } from "../
 import { additionalTarget, rdataNames } from "../wire/rdata.js";
 import { QNAME, type Owner } from "../wire/body-writer.js";
 import type { Zone, ZoneNode } from "../zone/zone.js";
+import type { RRset } from "../zone/rr.js";
 import { emptyOutcome, fromRRset, type Outcome } from "./outcome.js";
 
 export type Landing =
@@ -70,8 +71,25 @@ function dnameWins(dname: ZoneNode, cut: ZoneNode | undefined): boolean {
   return !cut || (cut !== dname && isAtOrBelow(cut.name.key, dname.name.key));
 }
 
+/** An RRset whose records follow health (a pool), overriding the zone file's data for its type. */
+export interface DynamicSet {
+  /** null: the pool answers nothing right now (NODATA). */
+  set: RRset | null;
+  servfail: boolean;
+  /** Extended DNS Error to attach (RFC 8914), e.g. when failing open. */
+  ede?: { code: number; text: string };
+}
+
+/** What pools answer right now, by node key and type. */
+export interface Dynamic {
+  get(key: string, type: number): DynamicSet | undefined;
+  /** Types with a pool at this node. */
+  typesAt(key: string): readonly number[] | undefined;
+}
+
 export interface ResolveInput {
   zone: Zone;
+  dynamic?: Dynamic;
   landing: Landing;
   qtype: number;
   /** How to write the query name as an owner: QNAME when it is only known per query. */
@@ -90,8 +108,9 @@ export function resolve(input: ResolveInput, visited?: Set<ZoneNode>): Outcome {
   const seen = new Set<string>();
   if (landing.kind === "exact") seen.add(landing.node.name.key);
   if (name) seen.add(name.key);
+  const ctx: Ctx = { zone, dynamic: input.dynamic, visited };
   for (let step = 0; step < MAX_CHAIN; step++) {
-    const next = answerAt(zone, landing, qtype, owner, name, out, visited);
+    const next = answerAt(ctx, landing, qtype, owner, name, out);
     if (!next) break;
     if (seen.has(next.key) || !isAtOrBelow(next.key, zone.origin.key)) break;
     seen.add(next.key);
@@ -99,20 +118,27 @@ export function resolve(input: ResolveInput, visited?: Set<ZoneNode>): Outcome {
     owner = next;
     name = next;
   }
-  addAdditional(zone, out);
+  addAdditional(ctx, out);
   return out;
 }
 
+interface Ctx {
+  zone: Zone;
+  dynamic: Dynamic | undefined;
+  visited: Set<ZoneNode> | undefined;
+}
+
+/** The RRset of a type at a node: a pool's current answer where one owns it, else the zone's data. */
+function rrsetAt(ctx: Ctx, node: ZoneNode, type: number): DynamicSet | undefined {
+  const dyn = ctx.dynamic?.get(node.name.key, type);
+  if (dyn) return dyn;
+  const set = node.rrsets.get(type);
+  return set ? { set, servfail: false } : undefined;
+}
+
 /** Answer one name of the chain into `out`; returns the name to continue with, if any. */
-function answerAt(
-  zone: Zone,
-  landing: Landing,
-  qtype: number,
-  owner: Owner,
-  name: Name | undefined,
-  out: Outcome,
-  visited: Set<ZoneNode> | undefined,
-): Name | undefined {
+function answerAt(ctx: Ctx, landing: Landing, qtype: number, owner: Owner, name: Name | undefined, out: Outcome): Name | undefined {
+  const { zone, visited } = ctx;
   const first = out.answer.length === 0;
   switch (landing.kind) {
     case "referral": {
@@ -147,32 +173,31 @@ function answerAt(
     case "wildcard": {
       const node = landing.node;
       visited?.add(node);
-      const ownerHere = owner;
-      if (qtype === RRType.ANY) {
-        const lowest = lowestType(node);
-        if (lowest === undefined) addSoa(zone, out);
-        else out.answer.push(fromRRset(node.rrsets.get(lowest)!, ownerHere));
+      const found = rrsetAt(ctx, node, qtype === RRType.ANY ? lowestType(ctx, node) : qtype);
+      const cname = found ? undefined : qtype === RRType.ANY ? undefined : rrsetAt(ctx, node, RRType.CNAME);
+      const hit = found ?? cname;
+      if (hit?.ede) out.ede = hit.ede;
+      if (hit?.servfail) {
+        out.rcode = Rcode.SERVFAIL;
         return undefined;
       }
-      const set = node.rrsets.get(qtype);
-      if (set) {
-        out.answer.push(fromRRset(set, ownerHere));
+      if (!hit?.set) {
+        addSoa(zone, out);
         return undefined;
       }
-      const cname = node.rrsets.get(RRType.CNAME);
-      if (cname) {
-        out.answer.push(fromRRset(cname, ownerHere));
-        return rdataNames(RRType.CNAME, cname.rdatas[0]!)[0];
-      }
-      addSoa(zone, out);
-      return undefined;
+      out.answer.push(fromRRset(hit.set, owner));
+      return hit === cname ? rdataNames(RRType.CNAME, hit.set.rdatas[0]!)[0] : undefined;
     }
   }
 }
 
-function lowestType(node: ZoneNode): number | undefined {
-  let best: number | undefined;
-  for (const t of node.rrsets.keys()) if (best === undefined || t < best) best = t;
+/** ANY gets the node's lowest type (Knot DNS's choice); -1 when the node holds nothing. */
+function lowestType(ctx: Ctx, node: ZoneNode): number {
+  let best = -1;
+  for (const t of node.rrsets.keys()) if (best < 0 || t < best) best = t;
+  for (const t of ctx.dynamic?.typesAt(node.name.key) ?? []) {
+    if (ctx.dynamic!.get(node.name.key, t)?.set && (best < 0 || t < best)) best = t;
+  }
   return best;
 }
 
@@ -181,7 +206,8 @@ function addSoa(zone: Zone, out: Outcome): void {
 }
 
 /** Step 7: A and AAAA for NS, MX and SRV targets found in this zone (glue included). */
-function addAdditional(zone: Zone, out: Outcome): void {
+function addAdditional(ctx: Ctx, out: Outcome): void {
+  const zone = ctx.zone;
   const have = new Set<string>();
   for (const s of out.answer) if (s.owner !== QNAME) have.add(`${s.owner.key}/${s.type}`);
   const sources = [...out.answer, ...out.authority];
@@ -192,8 +218,9 @@ function addAdditional(zone: Zone, out: Outcome): void {
       if (!target || !isAtOrBelow(target.key, zone.origin.key)) continue;
       const node = zone.nodes.get(target.key);
       if (!node) continue;
+      ctx.visited?.add(node);
       for (const t of [RRType.A, RRType.AAAA]) {
-        const set = node.rrsets.get(t);
+        const set = rrsetAt(ctx, node, t)?.set;
         const id = `${target.key}/${t}`;
         if (!set || have.has(id)) continue;
         have.add(id);

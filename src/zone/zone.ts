@@ -53,6 +53,23 @@ export class Zone {
     return Math.min(this.soa.ttl, rd.readUInt32BE(rd.length - 4));
   }
 
+  /**
+   * The node for a name inside the zone, created (with its empty non-terminal ancestors) if the zone
+   * file has no data there: pools answer at names the file may not mention.
+   */
+  ensureNode(name: Name): ZoneNode {
+    const existing = this.nodes.get(name.key);
+    if (existing) return existing;
+    if (!isAtOrBelow(name.key, this.origin.key)) throw new Error(`${name.key} is outside the zone`);
+    const parentKeyOf = parentKey(name.key)!;
+    const parent = this.nodes.get(parentKeyOf) ?? this.ensureNode({ wire: name.wire.subarray(name.wire[0]! + 1), key: parentKeyOf });
+    const node = this.nodeFor(name);
+    node.dnameAbove = parent.dnameAbove ?? (parent.rrsets.has(RRType.DNAME) ? parent : undefined);
+    node.delegation = parent.delegation;
+    if (name.wire[0] === 1 && name.wire[1] === 0x2a) parent.wildcard = node;
+    return node;
+  }
+
   private nodeFor(name: Name): ZoneNode {
     let node = this.nodes.get(name.key);
     if (!node) {
