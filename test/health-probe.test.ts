@@ -36,6 +36,7 @@ describe("http probe", () => {
     expect(req.headers.host).toBe(`app.example.test:${http.port}`);
     expect(req.headers.authorization).toBe("Bearer t0k");
     expect(req.headers["user-agent"]).toMatch(/^hadns-health/);
+    expect(req.headers.connection).toBe("close");
     expect(req.url).toBe("/health");
   });
 
