@@ -171,3 +171,18 @@ describe("tcp probe", () => {
     expect(r.reason).toMatch(/^(DNS: |timeout)/);
   });
 });
+
+describe("IPv6", () => {
+  it("probes an IPv6 address over http and tcp", async () => {
+    const { TestEndpoint } = await import("./support/http-endpoints.js");
+    const ep = new TestEndpoint("::1", 0, undefined);
+    await ep.listen();
+    try {
+      expect(await runProbe(testCheck({ port: ep.port }), "::1")).toMatchObject({ ok: true, reason: "HTTP 200" });
+      expect(ep.requests.at(-1)!.headers.host).toBe(`[::1]:${ep.port}`);
+      expect(await runProbe(testCheck({ type: "tcp", port: ep.port }), "::1")).toMatchObject({ ok: true });
+    } finally {
+      await ep.close();
+    }
+  });
+});
