@@ -1,0 +1,538 @@
+// Presentation text → wire RDATA per type (RFC 1035 §5.1, RFC 3597 §5 `\#`, and each type's RFC);
+// the inverse of rdata-format.ts. Names in RDATA keep their written case.
+//
+// Fields are lexer tokens: quotes removed, backslash escapes still as written. Names go through
+// nameFromField (RFC 1035 §5.1 name escapes), character-strings through charStringBytes (\X, \DDD).
+
+import { RRType, isMetaType, typeToText } from "../wire/constants.js";
+import { MAX_NAME_WIRE, nameFromText, ROOT, type Name } from "../wire/name.js";
+import { MAX_U32, parseDuration } from "./ttl.js";
+import { hasTextFormat, isAlnum, rdataToText } from "./rdata-format.js";
+
+const MAX_RDATA = 0xffff;
+
+// ---- names ------------------------------------------------------------------------------------
+
+/**
+ * A name field: `@`, absolute, or relative to `origin`. Plain printable-ASCII names take a fast
+ * path that builds the wire form in one pass; anything with escapes or errors goes through
+ * nameFromText. Throws an Error with a readable message.
+ */
+export function nameFromField(text: string, origin: Name | null): Name {
+  const n = text.length;
+  if (n === 1) {
+    const c = text.charCodeAt(0);
+    if (c === 0x40 /* @ */) {
+      if (!origin) throw new Error(`"@" used with no $ORIGIN set; add a $ORIGIN line or write the name in full`);
+      return origin;
+    }
+    if (c === 0x2e) return ROOT;
+  }
+  const absolute = n > 0 && text.charCodeAt(n - 1) === 0x2e;
+  if (n > 0 && (absolute || origin)) {
+    const relSize = n + 1; // "a.b" → 1a1b (n+1); "a.b." → 1a1b0 (n+1)
+    const size = absolute ? relSize : relSize + origin!.wire.length;
+    if (size <= MAX_NAME_WIRE) {
+      const wire = Buffer.allocUnsafe(size);
+      const stop = absolute ? n - 1 : n;
+      let lenPos = 0;
+      let o = 1;
+      let ok = true;
+      for (let i = 0; i < stop; i++) {
+        const c = text.charCodeAt(i);
+        if (c === 0x2e) {
+          const len = o - lenPos - 1;
+          if (len === 0 || len > 63) {
+            ok = false;
+            break;
+          }
+          wire[lenPos] = len;
+          lenPos = o++;
+        } else if (c < 0x21 || c > 0x7e || c === 0x5c) {
+          ok = false;
+          break;
+        } else {
+          wire[o++] = c;
+        }
+      }
+      const last = o - lenPos - 1;
+      if (ok && last > 0 && last <= 63) {
+        wire[lenPos] = last;
+        if (absolute) wire[o] = 0;
+        else origin!.wire.copy(wire, o);
+        return { wire, key: foldedKey(wire) };
+      }
+    }
+  }
+  return slowName(text, origin);
+}
+
+const scratch = Buffer.allocUnsafe(MAX_NAME_WIRE);
+
+/** The Name key: wire bytes with A-Z folded, as one flat latin1 string (fast to hash as a Map key). */
+function foldedKey(wire: Buffer): string {
+  const n = wire.length;
+  for (let i = 0; i < n; i++) {
+    const c = wire[i]!;
+    scratch[i] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+  }
+  return scratch.toString("latin1", 0, n);
+}
+
+function slowName(text: string, origin: Name | null): Name {
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) > 0x7e) {
+      throw new Error(
+        `name "${text}" holds a character outside printable ASCII; write an internationalised name as IDNA (xn--…) or use \\DDD escapes`,
+      );
+    }
+  }
+  try {
+    return nameFromText(text, origin);
+  } catch (e) {
+    const m = (e as Error).message;
+    throw new Error(m.includes(`"${text}"`) ? m : `bad name "${text}": ${m}`);
+  }
+}
+
+// ---- character-strings ------------------------------------------------------------------------
+
+/**
+ * Octets of a character-string field (RFC 1035 §5.1): `\DDD` is one octet (decimal, ≤ 255), `\X` is
+ * X; other characters are their UTF-8 encoding (so plain ASCII maps 1:1). No length limit here.
+ */
+export function charStringBytes(text: string): Buffer {
+  const n = text.length;
+  let simple = true;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5c || c > 0x7f) {
+      simple = false;
+      break;
+    }
+  }
+  if (simple) return Buffer.from(text, "latin1");
+  const out: number[] = [];
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5c) {
+      if (i + 1 >= n) throw new Error(`"${text}" ends with a lone backslash; write "\\\\" for a backslash`);
+      const d1 = text.charCodeAt(i + 1) - 0x30;
+      if (d1 >= 0 && d1 <= 9) {
+        const d2 = text.charCodeAt(i + 2) - 0x30;
+        const d3 = text.charCodeAt(i + 3) - 0x30;
+        if (!(d2 >= 0 && d2 <= 9 && d3 >= 0 && d3 <= 9)) {
+          throw new Error(`bad escape in "${text}": \\DDD needs exactly three decimal digits`);
+        }
+        const v = d1 * 100 + d2 * 10 + d3;
+        if (v > 255) throw new Error(`bad escape \\${text.substr(i + 1, 3)} in "${text}": the value is over 255`);
+        out.push(v);
+        i += 4;
+        continue;
+      }
+      i++;
+    }
+    const ch = text.codePointAt(i)!;
+    if (ch < 0x80) {
+      out.push(ch);
+      i++;
+    } else {
+      const w = ch > 0xffff ? 2 : 1;
+      for (const b of Buffer.from(text.slice(i, i + w), "utf8")) out.push(b);
+      i += w;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** A single ≤255-octet character-string with its length byte. */
+function oneCharString(text: string, what: string, typeName: string): Buffer {
+  const b = charStringBytes(text);
+  if (b.length > 255) throw new Error(`${what} in ${typeName} record is ${b.length} octets long; the limit is 255`);
+  const out = Buffer.allocUnsafe(b.length + 1);
+  out[0] = b.length;
+  b.copy(out, 1);
+  return out;
+}
+
+// ---- numbers and binary fields ----------------------------------------------------------------
+
+function uint(text: string, max: number, what: string, typeName: string): number {
+  const n = text.length;
+  let v = 0;
+  if (n === 0 || n > 10) v = -1;
+  for (let i = 0; i < n && v >= 0; i++) {
+    const d = text.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) v = -1;
+    else v = v * 10 + d;
+  }
+  if (v < 0 || v > max) {
+    throw new Error(`bad ${what} "${text}" in ${typeName} record: expected a whole number from 0 to ${max}`);
+  }
+  return v;
+}
+
+const DNSSEC_ALGORITHMS: Record<string, number> = {
+  RSAMD5: 1,
+  DH: 2,
+  DSA: 3,
+  RSASHA1: 5,
+  "DSA-NSEC3-SHA1": 6,
+  "RSASHA1-NSEC3-SHA1": 7,
+  RSASHA256: 8,
+  RSASHA512: 10,
+  "ECC-GOST": 12,
+  ECDSAP256SHA256: 13,
+  ECDSAP384SHA384: 14,
+  ED25519: 15,
+  ED448: 16,
+  INDIRECT: 252,
+  PRIVATEDNS: 253,
+  PRIVATEOID: 254,
+};
+
+/** DNSSEC algorithm: a number or its mnemonic (RFC 4034 §A.1, §5.3). */
+function algorithm(text: string, typeName: string): number {
+  const m = DNSSEC_ALGORITHMS[text.toUpperCase()];
+  if (m !== undefined) return m;
+  return uint(text, 255, "algorithm", typeName);
+}
+
+function hexField(parts: string[], what: string, typeName: string): Buffer {
+  const hex = parts.join("");
+  if (hex.length === 0) throw new Error(`${typeName} record has no ${what}; add it as hex digits`);
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
+    throw new Error(`bad ${what} "${hex}" in ${typeName} record: expected an even number of hex digits`);
+  }
+  return Buffer.from(hex, "hex");
+}
+
+function base64Field(parts: string[], what: string, typeName: string): Buffer {
+  const b64 = parts.join("");
+  if (b64.length === 0) throw new Error(`${typeName} record has no ${what}; add it in base64`);
+  // Pieces that are whole base64 groups are decoded one by one (so "AwEAAc== AwEA" works, as in
+  // Knot); otherwise the pieces are one base64 text split by spaces.
+  const pieces = parts.every((p) => p.length % 4 === 0) ? parts : [b64];
+  for (const p of pieces) {
+    if (p.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(p)) {
+      throw new Error(`bad ${what} in ${typeName} record: not valid base64 ("${p.length > 40 ? p.slice(0, 40) + "…" : p}")`);
+    }
+  }
+  return pieces.length === 1 ? Buffer.from(b64, "base64") : Buffer.concat(pieces.map((p) => Buffer.from(p, "base64")));
+}
+
+// ---- addresses --------------------------------------------------------------------------------
+
+/** Dotted-quad IPv4 into `out` at `off`; false if malformed (leading zeros refused, as Knot does). */
+function ipv4Into(text: string, out: Buffer, off: number): boolean {
+  const n = text.length;
+  let part = 0;
+  let v = 0;
+  let digits = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i === n ? 0x2e : text.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || part > 3) return false;
+      out[off + part++] = v;
+      v = 0;
+      digits = 0;
+      continue;
+    }
+    const d = c - 0x30;
+    if (d < 0 || d > 9) return false;
+    if (digits > 0 && v === 0) return false; // leading zero
+    v = v * 10 + d;
+    if (v > 255) return false;
+    digits++;
+  }
+  return part === 4;
+}
+
+/** IPv6 text (RFC 4291 §2.2, any valid form incl. `::` and a trailing dotted quad) → 16 octets. */
+export function parseIPv6(text: string): Buffer | undefined {
+  const out = Buffer.alloc(16);
+  const dbl = text.indexOf("::");
+  if (dbl !== -1 && text.indexOf("::", dbl + 1) !== -1) return undefined;
+  const head = dbl === -1 ? text : text.slice(0, dbl);
+  const tail = dbl === -1 ? "" : text.slice(dbl + 2);
+  const groups = (s: string): string[] => (s === "" ? [] : s.split(":"));
+  const h = groups(head);
+  const t = groups(tail);
+  const words: number[] = [];
+  let v4: Buffer | undefined;
+  const all = [...h, ...t];
+  const lastIsV4 = all.length > 0 && all[all.length - 1]!.includes(".");
+  if (lastIsV4) {
+    v4 = Buffer.allocUnsafe(4);
+    if (!ipv4Into(all[all.length - 1]!, v4, 0)) return undefined;
+    if (t.length > 0) t.pop();
+    else h.pop();
+  }
+  const slots = lastIsV4 ? 6 : 8;
+  const count = h.length + t.length;
+  if (dbl === -1 ? count !== slots : count > slots - 1) return undefined;
+  for (const g of [...h, ...t]) {
+    if (g.length < 1 || g.length > 4 || !/^[0-9a-fA-F]+$/.test(g)) return undefined;
+    words.push(parseInt(g, 16));
+  }
+  let w = 0;
+  for (let k = 0; k < h.length; k++) out.writeUInt16BE(words[w++]!, 2 * k);
+  const tailStart = slots - t.length;
+  for (let k = 0; k < t.length; k++) out.writeUInt16BE(words[w++]!, 2 * (tailStart + k));
+  if (v4) v4.copy(out, 12);
+  return out;
+}
+
+// ---- per-type encoders ------------------------------------------------------------------------
+
+type Encoder = (f: string[], origin: Name | null, typeName: string) => Buffer;
+
+function count(f: string[], min: number, max: number, typeName: string, shape: string): void {
+  if (f.length >= min && f.length <= max) return;
+  const got = f.length === 0 ? "none" : `${f.length} ("${f.join(" ")}")`;
+  throw new Error(`${typeName} record needs ${shape}; got ${min === max || f.length < min ? "" : "too many fields: "}${got}`);
+}
+
+function withU16(v: number, rest: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(2 + rest.length);
+  out.writeUInt16BE(v, 0);
+  rest.copy(out, 2);
+  return out;
+}
+
+const nameOnly: Encoder = (f, origin, t) => {
+  count(f, 1, 1, t, "one field: a domain name");
+  return Buffer.from(nameFromField(f[0]!, origin).wire);
+};
+const prefName: Encoder = (f, origin, t) => {
+  count(f, 2, 2, t, "two fields: preference and domain name");
+  return withU16(uint(f[0]!, 0xffff, "preference", t), nameFromField(f[1]!, origin).wire);
+};
+const txtLike: Encoder = (f, _origin, t) => {
+  if (f.length === 0) throw new Error(`${t} record needs at least one character-string, e.g. "v=spf1 -all"`);
+  const parts: Buffer[] = [];
+  let total = 0;
+  for (const s of f) {
+    const b = charStringBytes(s);
+    // Longer than 255: split into 255-octet strings (Knot does the same).
+    for (let o = 0; o < b.length || o === 0; o += 255) {
+      const chunk = b.subarray(o, Math.min(o + 255, b.length));
+      parts.push(Buffer.from([chunk.length]), chunk);
+      total += chunk.length + 1;
+      if (b.length === 0) break;
+    }
+  }
+  return Buffer.concat(parts, total);
+};
+const dsLike: Encoder = (f, _o, t) => {
+  count(f, 4, Infinity, t, "key tag, algorithm, digest type and a hex digest");
+  const out = Buffer.allocUnsafe(4);
+  out.writeUInt16BE(uint(f[0]!, 0xffff, "key tag", t), 0);
+  out[2] = algorithm(f[1]!, t);
+  out[3] = uint(f[2]!, 255, "digest type", t);
+  return Buffer.concat([out, hexField(f.slice(3), "digest", t)]);
+};
+const dnskeyLike: Encoder = (f, _o, t) => {
+  count(f, 4, Infinity, t, "flags, protocol, algorithm and a base64 public key");
+  const out = Buffer.allocUnsafe(4);
+  out.writeUInt16BE(uint(f[0]!, 0xffff, "flags", t), 0);
+  out[2] = uint(f[1]!, 255, "protocol", t);
+  out[3] = algorithm(f[2]!, t);
+  return Buffer.concat([out, base64Field(f.slice(3), "public key", t)]);
+};
+const tlsaLike: Encoder = (f, _o, t) => {
+  count(f, 4, Infinity, t, "usage, selector, matching type and hex certificate data");
+  const head = Buffer.from([uint(f[0]!, 255, "usage", t), uint(f[1]!, 255, "selector", t), uint(f[2]!, 255, "matching type", t)]);
+  return Buffer.concat([head, hexField(f.slice(3), "certificate association data", t)]);
+};
+
+const encoders = new Map<number, Encoder>([
+  [
+    RRType.A,
+    (f, _o, t) => {
+      count(f, 1, 1, t, "one field: an IPv4 address like 192.0.2.1");
+      const out = Buffer.allocUnsafe(4);
+      if (!ipv4Into(f[0]!, out, 0)) {
+        throw new Error(`bad IPv4 address "${f[0]}" in A record: write four numbers 0-255 without leading zeros, e.g. 192.0.2.1`);
+      }
+      return out;
+    },
+  ],
+  [
+    RRType.AAAA,
+    (f, _o, t) => {
+      count(f, 1, 1, t, "one field: an IPv6 address like 2001:db8::1");
+      const b = parseIPv6(f[0]!);
+      if (!b) throw new Error(`bad IPv6 address "${f[0]}" in AAAA record: write it like 2001:db8::1 or ::ffff:192.0.2.1`);
+      return b;
+    },
+  ],
+  [RRType.NS, nameOnly],
+  [RRType.CNAME, nameOnly],
+  [RRType.PTR, nameOnly],
+  [RRType.DNAME, nameOnly],
+  [
+    RRType.SOA,
+    (f, origin, t) => {
+      count(f, 7, 7, t, "seven fields: primary server, mailbox, serial, refresh, retry, expire, minimum");
+      const m = nameFromField(f[0]!, origin).wire;
+      const r = nameFromField(f[1]!, origin).wire;
+      const out = Buffer.allocUnsafe(m.length + r.length + 20);
+      m.copy(out, 0);
+      r.copy(out, m.length);
+      let o = m.length + r.length;
+      out.writeUInt32BE(uint(f[2]!, MAX_U32, "serial", t), o);
+      const names = ["refresh", "retry", "expire", "minimum"];
+      for (let k = 0; k < 4; k++) {
+        o += 4;
+        let v: number;
+        try {
+          v = parseDuration(f[3 + k]!, { max: MAX_U32, what: `SOA ${names[k]}` });
+        } catch (e) {
+          throw new Error(`${(e as Error).message} in SOA record`);
+        }
+        out.writeUInt32BE(v, o);
+      }
+      return out;
+    },
+  ],
+  [RRType.MX, prefName],
+  [RRType.AFSDB, prefName],
+  [RRType.KX, prefName],
+  [RRType.TXT, txtLike],
+  [RRType.SPF, txtLike],
+  [
+    RRType.SRV,
+    (f, origin, t) => {
+      count(f, 4, 4, t, "four fields: priority, weight, port and target");
+      const target = nameFromField(f[3]!, origin).wire;
+      const out = Buffer.allocUnsafe(6 + target.length);
+      out.writeUInt16BE(uint(f[0]!, 0xffff, "priority", t), 0);
+      out.writeUInt16BE(uint(f[1]!, 0xffff, "weight", t), 2);
+      out.writeUInt16BE(uint(f[2]!, 0xffff, "port", t), 4);
+      target.copy(out, 6);
+      return out;
+    },
+  ],
+  [
+    RRType.CAA,
+    (f, _o, t) => {
+      count(f, 3, 3, t, 'three fields: flags, tag and value, e.g. 0 issue "ca.example" (quote a value with spaces)');
+      const flags = uint(f[0]!, 255, "flags", t);
+      const tag = f[1]!;
+      let okTag = tag.length > 0 && tag.length <= 255;
+      for (let i = 0; okTag && i < tag.length; i++) okTag = isAlnum(tag.charCodeAt(i));
+      if (!okTag) throw new Error(`bad CAA tag "${tag}": use letters and digits only, e.g. issue, issuewild, iodef (RFC 8659 §4.1)`);
+      const value = charStringBytes(f[2]!);
+      return Buffer.concat([Buffer.from([flags, tag.length]), Buffer.from(tag, "latin1"), value]);
+    },
+  ],
+  [RRType.DS, dsLike],
+  [RRType.CDS, dsLike],
+  [RRType.DNSKEY, dnskeyLike],
+  [RRType.CDNSKEY, dnskeyLike],
+  [
+    RRType.HINFO,
+    (f, _o, t) => {
+      count(f, 2, 2, t, 'two character-strings: CPU and OS, e.g. "PC" "Linux"');
+      return Buffer.concat([oneCharString(f[0]!, "CPU", t), oneCharString(f[1]!, "OS", t)]);
+    },
+  ],
+  [
+    RRType.NAPTR,
+    (f, origin, t) => {
+      count(f, 6, 6, t, "six fields: order, preference, flags, services, regexp and replacement");
+      const head = Buffer.allocUnsafe(4);
+      head.writeUInt16BE(uint(f[0]!, 0xffff, "order", t), 0);
+      head.writeUInt16BE(uint(f[1]!, 0xffff, "preference", t), 2);
+      return Buffer.concat([
+        head,
+        oneCharString(f[2]!, "flags", t),
+        oneCharString(f[3]!, "services", t),
+        oneCharString(f[4]!, "regexp", t),
+        nameFromField(f[5]!, origin).wire,
+      ]);
+    },
+  ],
+  [
+    RRType.SSHFP,
+    (f, _o, t) => {
+      count(f, 3, Infinity, t, "algorithm, fingerprint type and a hex fingerprint");
+      const head = Buffer.from([uint(f[0]!, 255, "algorithm", t), uint(f[1]!, 255, "fingerprint type", t)]);
+      return Buffer.concat([head, hexField(f.slice(2), "fingerprint", t)]);
+    },
+  ],
+  [RRType.TLSA, tlsaLike],
+  [RRType.SMIMEA, tlsaLike],
+  [
+    RRType.URI,
+    (f, _o, t) => {
+      count(f, 3, 3, t, 'three fields: priority, weight and a quoted target URI, e.g. 10 1 "https://example.test/"');
+      const target = charStringBytes(f[2]!);
+      if (target.length === 0) throw new Error(`URI record has an empty target; write the URI in quotes`);
+      const head = Buffer.allocUnsafe(4);
+      head.writeUInt16BE(uint(f[0]!, 0xffff, "priority", t), 0);
+      head.writeUInt16BE(uint(f[1]!, 0xffff, "weight", t), 2);
+      return Buffer.concat([head, target]);
+    },
+  ],
+  [
+    RRType.RP,
+    (f, origin, t) => {
+      count(f, 2, 2, t, "two names: a mailbox and a TXT name (. for none)");
+      return Buffer.concat([nameFromField(f[0]!, origin).wire, nameFromField(f[1]!, origin).wire]);
+    },
+  ],
+]);
+
+/** RFC 3597 §5: `\# len hex…`; the hex may be split by spaces. */
+function genericRdata(f: string[], typeName: string): Buffer {
+  if (f.length < 2) {
+    throw new Error(`generic RDATA for ${typeName} needs a length after \\#, e.g. \\# 4 0a000001`);
+  }
+  const len = uint(f[1]!, MAX_RDATA, "RDATA length", typeName);
+  const hex = f.slice(2).join("");
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
+    throw new Error(`bad hex RDATA after \\# in ${typeName} record: expected an even number of hex digits`);
+  }
+  if (hex.length / 2 !== len) {
+    throw new Error(`\\# says ${len} octets but ${hex.length / 2} follow in ${typeName} record; make the length match the hex`);
+  }
+  return Buffer.from(hex, "hex");
+}
+
+/**
+ * Wire RDATA for `type` from its text fields (see the file comment for the field convention).
+ * Accepts `\# len hex` for every type; for types with a text form the generic bytes must also be
+ * valid for the type. Throws an Error with a message that names the problem and the fix.
+ */
+export function rdataFromText(type: number, fields: string[], origin: Name | null): Buffer {
+  const typeName = typeToText(type);
+  if (type === 0) throw new Error(`TYPE0 is reserved (RFC 6895 §3.1) and cannot be stored in a zone`);
+  if (isMetaType(type)) throw new Error(`${typeName} is a query/meta type and cannot be stored in a zone`);
+  let out: Buffer;
+  if (fields.length > 0 && fields[0] === "\\#") {
+    out = genericRdata(fields, typeName);
+    if (hasTextFormat(type)) {
+      try {
+        rdataToText(type, out);
+      } catch (e) {
+        throw new Error(`generic RDATA is not a valid ${typeName} record: ${(e as Error).message}`);
+      }
+    }
+  } else {
+    const enc = encoders.get(type);
+    if (!enc) {
+      throw new Error(`hadns has no text format for ${typeName} records; write the RDATA as RFC 3597 \\# <length> <hex>`);
+    }
+    try {
+      out = enc(fields, origin, typeName);
+    } catch (e) {
+      const m = (e as Error).message;
+      throw new Error(m.includes(` ${typeName} `) || m.startsWith(typeName) ? m : `${m} in ${typeName} record`);
+    }
+  }
+  if (out.length > MAX_RDATA) throw new Error(`${typeName} RDATA is ${out.length} octets long; the limit is 65535`);
+  return out;
+}
