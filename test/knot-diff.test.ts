@@ -62,6 +62,8 @@ const NAME_TYPES: Array<[string, string]> = [
   ["txtlong", "TXT"], ["txtlong2", "TXT"], ["txtlongesc", "TXT"],
   ["_sip._tcp", "SRV"], ["caa", "CAA"], ["ptr", "PTR"], ["hinfo", "HINFO"], ["unknown", "TYPE65280"],
   ["multi", "MX"], ["manymx", "MX"],
+  // records from the $INCLUDE file: TTL units, inherited owner, parentheses, \DDD in an owner
+  ["inc1", "A"], ["inc1", "AAAA"], ["inc2", "TXT"], ["abc", "A"], ["inc3", "MX"],
   // NXDOMAIN, NODATA, empty non-terminals
   ["nothere", "A"], ["www", "TXT"], ["ent", "A"], ["c.ent", "A"], ["b.c.ent", "A"], ["wild", "A"],
   // CNAME chains: in-zone, to another zone, loops, into a delegation, a wildcard, an ENT, NXDOMAIN

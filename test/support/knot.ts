@@ -11,7 +11,7 @@ import { freePort } from "./ports.js";
 export interface KnotZone {
   /** Zone apex, e.g. "diff.test" (trailing dot optional). */
   domain: string;
-  /** Path of the master file; it is copied into the temp dir, so Knot never touches the original. */
+  /** Path of the master file; its folder is copied into the temp dir, so Knot never touches the original. */
   file: string;
 }
 
@@ -40,12 +40,19 @@ export async function startKnot(zones: KnotZone[], opts: { host?: string; extraS
   const port = await freePort(host);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hadns-knot-"));
   const zoneLines: string[] = [];
-  for (const z of zones) {
+  zones.forEach((z, i) => {
     const domain = z.domain.replace(/\.$/, "");
-    const dest = path.join(dir, `${domain}.zone`);
-    fs.copyFileSync(z.file, dest);
+    // Copy the zone file's whole folder, so that a relative $INCLUDE finds its file.
+    const src = path.dirname(path.resolve(z.file));
+    const copy = path.join(dir, `src${i}`);
+    fs.mkdirSync(copy);
+    for (const f of fs.readdirSync(src)) {
+      const from = path.join(src, f);
+      if (fs.statSync(from).isFile()) fs.copyFileSync(from, path.join(copy, f));
+    }
+    const dest = path.join(copy, path.basename(z.file));
     zoneLines.push(`  - domain: ${domain}`, `    file: "${dest}"`);
-  }
+  });
   const listen = `${host}@${port}`;
   const conf = [
     "server:",
