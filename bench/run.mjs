@@ -1,0 +1,431 @@
+#!/usr/bin/env node
+// hadns beside Knot DNS under dnsperf, on the same generated zone, in the same run: QPS at full
+// load, server CPU µs per query and p50/p99 latency at a fixed offered load, lost queries, RSS.
+// The servers run one after the other (never at once), alternating first/second each round, pinned
+// to one core; dnsperf and this script run on another. Medians over the rounds are reported.
+// Usage: npm run bench -- [--rounds N] [--duration S] [--sets static,mixed] [--profile] [--help]
+
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { runDnsperf } from "./lib/dnsperf.mjs";
+import { coreTimes, pinSelf, processCpuSeconds, processMemory, waitForQuiet } from "./lib/proc.mjs";
+import { topSelfTime } from "./lib/profile.mjs";
+import { REPO, hadnsLauncher, knotVersion, startHadns, startKnot } from "./lib/servers.mjs";
+import { QUERY_SETS, writeQueries, writeZone } from "./lib/zonegen.mjs";
+
+const OUT = path.join(REPO, "bench/out");
+
+const DEFAULTS = {
+  rounds: 3,
+  duration: 10, // s of full-load dnsperf per set, server and round
+  warmup: 1, // s of unrecorded load before each set (lets V8 compile the hot path)
+  rate: 20000, // q/s offered for the CPU-per-query and latency run
+  rateDuration: 5, // s of that run
+  sets: "static,mixed",
+  hosts: 1000, // names in the generated zone (about 2.6 records each)
+  clients: 4,
+  outstanding: 100,
+  serverCore: 1,
+  clientCore: 0,
+  queries: 20000, // lines per query file (dnsperf loops over it)
+  quietWait: 10, // s to wait, at most, for both cores to be under 25 % busy before each set (0: never)
+};
+
+const HELP = `bench/run.mjs: hadns beside Knot DNS under dnsperf (see bench/README.md)
+
+  --rounds N          rounds; each runs both servers, alternating which goes first (${DEFAULTS.rounds})
+  --duration S        seconds of full-load dnsperf per set, server and round (${DEFAULTS.duration})
+  --warmup S          unrecorded seconds of load before each set (${DEFAULTS.warmup})
+  --rate Q            offered q/s for CPU µs/query and p50/p99 (${DEFAULTS.rate})
+  --rate-duration S   seconds of that fixed-rate run (${DEFAULTS.rateDuration})
+  --sets a,b          query sets: ${Object.keys(QUERY_SETS).join(", ")} (${DEFAULTS.sets})
+  --hosts N           host names in the generated zone (${DEFAULTS.hosts})
+  --clients N         dnsperf -c (${DEFAULTS.clients})
+  --outstanding N     dnsperf -q (${DEFAULTS.outstanding})
+  --server-core N     core for the server under test (${DEFAULTS.serverCore})
+  --client-core N     core for dnsperf and this script (${DEFAULTS.clientCore})
+  --quiet-wait S      before each set, wait up to S seconds for both cores to be < 25 % busy
+                      from other processes (${DEFAULTS.quietWait}; at most 6×S in a whole run; 0: never)
+  --only hadns|knot   run one server only
+  --profile           instead: run hadns under node --cpu-prof at full load on the first set and
+                      print the top 10 functions by self time
+  --help
+
+Needs dnsperf, knotd and taskset (apt-get install dnsperf knot) and a built hadns (npm run build).
+Writes the zone, query files, logs and results (results.json, table.md) to bench/out/.`;
+
+function parseArgs(argv) {
+  const o = { ...DEFAULTS, only: null, profile: false };
+  const camel = (s) => s.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
+  for (let i = 0; i < argv.length; i++) {
+    let a = argv[i];
+    if (a === "--help" || a === "-h") {
+      console.log(HELP);
+      process.exit(0);
+    }
+    if (a === "--profile") {
+      o.profile = true;
+      continue;
+    }
+    let v;
+    if (a.includes("=")) [a, v] = [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)];
+    const key = camel(a.replace(/^--/, ""));
+    if (!a.startsWith("--") || !(key in o) || key === "profile") usage(`unknown option ${a}`);
+    v ??= argv[++i];
+    if (v === undefined) usage(`${a} needs a value`);
+    if (typeof DEFAULTS[key] === "number") {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) usage(`${a}: not a number: ${v}`);
+      o[key] = n;
+    } else o[key] = v;
+  }
+  o.sets = o.sets.split(",").map((s) => s.trim()).filter(Boolean);
+  for (const s of o.sets) if (!QUERY_SETS[s]) usage(`unknown query set "${s}" (known: ${Object.keys(QUERY_SETS).join(", ")})`);
+  if (o.only && !["hadns", "knot"].includes(o.only)) usage("--only takes hadns or knot");
+  if (o.rounds < 1 || o.duration < 1) usage("--rounds and --duration must be at least 1");
+  return o;
+}
+
+function usage(msg) {
+  console.error(`bench: ${msg}\n\n${HELP}`);
+  process.exit(2);
+}
+
+function onPath(cmd) {
+  const dirs = [...(process.env.PATH ?? "").split(":"), "/usr/sbin", "/sbin"];
+  return dirs.some((d) => {
+    try {
+      fs.accessSync(path.join(d, cmd), fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function checkTools(o) {
+  const missing = ["dnsperf", "taskset", ...(o.only === "hadns" ? [] : ["knotd"])].filter((c) => !onPath(c));
+  if (missing.length > 0) {
+    console.error(`bench: missing ${missing.join(", ")}. Install with:\n  apt-get install dnsperf knot   (taskset is in util-linux)`);
+    process.exit(2);
+  }
+  // knotd lives in /usr/sbin, which a non-root PATH may lack.
+  for (const d of ["/usr/sbin", "/sbin"]) if (!(process.env.PATH ?? "").split(":").includes(d)) process.env.PATH = `${process.env.PATH ?? ""}:${d}`;
+  if (o.only !== "knot" && !hadnsLauncher()) {
+    console.error("bench: hadns is not built (no dist/). Run `npm run build` first.");
+    process.exit(2);
+  }
+  const cores = os.cpus().length;
+  if (cores < 2) console.error("bench: warning: one core only; server and dnsperf share it, so figures are not comparable with other machines");
+  if (Math.max(o.serverCore, o.clientCore) >= cores) usage(`cores ${o.serverCore}/${o.clientCore} do not exist here (${cores} cores)`);
+}
+
+function machine() {
+  const cpu = (fs.readFileSync("/proc/cpuinfo", "utf8").match(/^model name\s*:\s*(.*)$/m) ?? [])[1] ?? "?";
+  const sh = (cmd, args) => {
+    try {
+      return execFileSync(cmd, args, { cwd: REPO, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    } catch {
+      return "?";
+    }
+  };
+  const dirty = sh("git", ["status", "--porcelain", "--", "src"]) !== "" ? " (src/ has uncommitted changes)" : "";
+  return {
+    date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+    nproc: os.cpus().length, // not availableParallelism(): this script pins itself to one core
+    cpu,
+    node: process.version,
+    knot: knotVersion(),
+    dnsperf: (sh("sh", ["-c", "dnsperf -h 2>&1 | grep -i '^Version'"]).match(/[\d.]+/) ?? ["?"])[0],
+    kernel: os.release(),
+    hadnsCommit: sh("git", ["rev-parse", "--short", "HEAD"]) + dirty,
+    loadavg: os.loadavg().map((x) => x.toFixed(2)).join(" "),
+  };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => {
+  const a = xs.filter((x) => Number.isFinite(x)).sort((x, y) => x - y);
+  if (a.length === 0) return NaN;
+  const m = a.length >> 1;
+  return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
+};
+
+/** Newest mtime under dist/: another engineer's `npm run build` during a run changes it. */
+function distStamp() {
+  let newest = 0;
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else newest = Math.max(newest, fs.statSync(p).mtimeMs);
+    }
+  };
+  try {
+    walk(path.join(REPO, "dist"));
+  } catch {
+    return 0;
+  }
+  return newest;
+}
+
+async function startServer(name, o, zone) {
+  const common = { zoneFile: zone.file, origin: zone.origin, core: o.serverCore, outDir: OUT };
+  return name === "hadns" ? startHadns(common) : startKnot(common);
+}
+
+/** One server, every set: warm-up, full-load run, fixed-rate run. */
+async function measureServer(server, o, files) {
+  const out = {};
+  const ready = processMemory(server.pid);
+  const cfg = { port: server.port, clients: o.clients, outstanding: o.outstanding, core: String(o.clientCore) };
+  for (const set of o.sets) {
+    // This machine is shared: let someone else's burst pass before measuring (bounded, and reported).
+    let gate = { waitedMs: 0, quiet: true, busy: [] };
+    if (o.quietWait > 0 && quietBudgetMs > 0) {
+      gate = await waitForQuiet({ cores: [o.serverCore, o.clientCore], maxMs: Math.min(o.quietWait * 1000, quietBudgetMs) });
+      quietBudgetMs -= gate.waitedMs;
+      if (!gate.quiet) log(`    (other processes still keep the cores ${gate.busy.map(pct).join(" / ")} busy; measuring anyway)`);
+    }
+    if (o.warmup > 0) await runDnsperf({ ...cfg, queries: files[set], seconds: o.warmup });
+    await sleep(200);
+
+    // Full load: QPS, lost, and how busy the server's core was (by the server and by others).
+    const c0 = processCpuSeconds(server.pid);
+    const k0 = coreTimes()[o.serverCore];
+    const t0 = process.hrtime.bigint();
+    const full = await runDnsperf({ ...cfg, queries: files[set], seconds: o.duration });
+    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+    const serverCpu = processCpuSeconds(server.pid) - c0;
+    const k1 = coreTimes()[o.serverCore];
+    await sleep(200);
+
+    // Fixed rate: server CPU per answered query; latency percentiles from dnsperf -v.
+    const r0 = processCpuSeconds(server.pid);
+    const fixed = await runDnsperf({ ...cfg, queries: files[set], seconds: o.rateDuration, rate: o.rate, latency: true });
+    const rateCpu = processCpuSeconds(server.pid) - r0;
+    await sleep(200);
+
+    out[set] = {
+      qps: full.qps,
+      lost: full.lost,
+      sent: full.sent,
+      codes: full.codes,
+      avgLatency: full.avgLatency,
+      cpuBusy: serverCpu / wall, // share of the server core the server used at full load
+      // Answers per second of server CPU at full load: what the server could do with the core to
+      // itself. Less disturbed by other processes than QPS (but not immune: caches, switches).
+      perCpuSecond: serverCpu > 0 ? full.completed / serverCpu : NaN,
+      startedQuiet: gate.quiet,
+      othersOnCore: k1 && k0 ? Math.max(0, k1.busy - k0.busy - serverCpu) / wall : NaN,
+      steal: k1 && k0 ? (k1.steal - k0.steal) / wall : NaN,
+      rateQps: fixed.qps,
+      rateLost: fixed.lost,
+      cpuUsPerQuery: fixed.completed > 0 ? (rateCpu * 1e6) / fixed.completed : NaN,
+      p50: fixed.p50,
+      p99: fixed.p99,
+      warnings: [...full.warnings, ...fixed.warnings],
+      command: full.command,
+      rateCommand: fixed.command,
+    };
+    const s = out[set];
+    log(`    ${set.padEnd(8)} ${fmtInt(s.qps).padStart(8)} q/s  lost ${s.lost}  cpu ${pct(s.cpuBusy)}  | @${o.rate}: ${fmt1(s.cpuUsPerQuery)} µs/q  p50 ${ms(s.p50)}  p99 ${ms(s.p99)}  lost ${s.rateLost}`);
+  }
+  const mem = processMemory(server.pid);
+  return { sets: out, rssReadyKiB: ready.rssKiB, rssKiB: mem.rssKiB, hwmKiB: mem.hwmKiB, readySeconds: server.readySeconds };
+}
+
+let quietBudgetMs = 0;
+const distStamps = new Set();
+const log = (s) => process.stderr.write(s + "\n");
+const fmtInt = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "–");
+const fmt1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : "–");
+const pct = (x) => (Number.isFinite(x) ? `${Math.round(x * 100)} %` : "–");
+const ms = (s) => (Number.isFinite(s) ? `${(s * 1000).toFixed(3)} ms` : "–");
+const mib = (kib) => (Number.isFinite(kib) ? `${(kib / 1024).toFixed(1)} MiB` : "–");
+
+async function benchmark(o, zone, files) {
+  const servers = o.only ? [o.only] : ["hadns", "knot"];
+  const runs = { hadns: [], knot: [] };
+  quietBudgetMs = o.quietWait * 6 * 1000;
+  for (let r = 1; r <= o.rounds; r++) {
+    const order = r % 2 === 1 ? servers : [...servers].reverse();
+    for (const name of order) {
+      if (name === "hadns") distStamps.add(distStamp());
+      const server = await startServer(name, o, zone);
+      log(`round ${r}/${o.rounds}: ${name} (pid ${server.pid}, port ${server.port}, ready in ${server.readySeconds.toFixed(2)} s)`);
+      if (r === 1) log(`    ${server.command}`);
+      try {
+        runs[name].push(await measureServer(server, o, files));
+      } finally {
+        const how = await server.stop();
+        if (how.code !== 0 && how.signal !== "SIGTERM") log(`    ${name} stopped with ${JSON.stringify(how)}; see bench/out/${name}.log`);
+      }
+      await sleep(300);
+    }
+  }
+  return runs;
+}
+
+function summarize(o, runs) {
+  const rows = [];
+  for (const set of o.sets) {
+    const side = (name) => {
+      const rs = runs[name].map((r) => r.sets[set]).filter(Boolean);
+      if (rs.length === 0) return null;
+      return {
+        qps: median(rs.map((x) => x.qps)),
+        qpsRuns: rs.map((x) => x.qps),
+        cpuUs: median(rs.map((x) => x.cpuUsPerQuery)),
+        cpuBusy: median(rs.map((x) => x.cpuBusy)),
+        perCpuSecond: median(rs.map((x) => x.perCpuSecond)),
+        othersOnCore: median(rs.map((x) => x.othersOnCore)),
+        steal: median(rs.map((x) => x.steal)),
+        p50: median(rs.map((x) => x.p50)),
+        p99: median(rs.map((x) => x.p99)),
+        rateQps: median(rs.map((x) => x.rateQps)),
+        lost: rs.reduce((n, x) => n + x.lost + x.rateLost, 0),
+        sent: rs.reduce((n, x) => n + x.sent, 0),
+        codes: rs[rs.length - 1].codes,
+        rssKiB: median(runs[name].map((r) => r.rssKiB)),
+        rssReadyKiB: median(runs[name].map((r) => r.rssReadyKiB)),
+        hwmKiB: median(runs[name].map((r) => r.hwmKiB)),
+        readySeconds: median(runs[name].map((r) => r.readySeconds)),
+        warnings: [...new Set(rs.flatMap((x) => x.warnings))],
+      };
+    };
+    rows.push({ set, hadns: side("hadns"), knot: side("knot") });
+  }
+  return rows;
+}
+
+function codeShares(codes) {
+  const total = Object.values(codes).reduce((a, b) => a + b, 0) || 1;
+  return Object.fromEntries(Object.entries(codes).map(([k, v]) => [k, v / total]));
+}
+
+function renderTable(o, rows) {
+  const g = (side, f) => (side ? f(side) : "–");
+  const lines = [
+    "| query set | hadns QPS | Knot QPS | ratio | hadns CPU µs/q | Knot CPU µs/q | lost (hadns / Knot) | hadns RSS | Knot RSS |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const { set, hadns, knot } of rows) {
+    const ratio = hadns && knot ? `${(hadns.qps / knot.qps).toFixed(2)}×` : "–";
+    lines.push(
+      `| ${set} | ${g(hadns, (s) => fmtInt(s.qps))} | ${g(knot, (s) => fmtInt(s.qps))} | ${ratio} | ${g(hadns, (s) => fmt1(s.cpuUs))} | ${g(knot, (s) => fmt1(s.cpuUs))} | ${g(hadns, (s) => s.lost)} / ${g(knot, (s) => s.lost)} | ${g(hadns, (s) => mib(s.rssKiB))} | ${g(knot, (s) => mib(s.rssKiB))} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+function renderDetails(o, rows) {
+  const lines = [
+    "| query set | server | QPS per round | server CPU at full load | answers per server CPU-second | other CPU on server core | p50 / p99 at " + `${o.rate / 1000}k q/s` + " | CPU µs/q ratio | RSS ready → after | response codes |",
+    "|---|---|---|---:|---:|---:|---:|---:|---:|---|",
+  ];
+  for (const { set, hadns, knot } of rows) {
+    for (const [name, s] of [["hadns", hadns], ["Knot", knot]]) {
+      if (!s) continue;
+      const ratio = name === "hadns" && knot ? `${(s.cpuUs / knot.cpuUs).toFixed(2)}×` : "";
+      const codes = Object.entries(codeShares(s.codes)).map(([k, v]) => `${k} ${(v * 100).toFixed(1)} %`).join(", ");
+      lines.push(`| ${set} | ${name} | ${s.qpsRuns.map((q) => (q / 1000).toFixed(1) + "k").join(", ")} | ${pct(s.cpuBusy)} | ${fmtInt(s.perCpuSecond)} | ${pct(s.othersOnCore)} | ${ms(s.p50)} / ${ms(s.p99)} | ${ratio} | ${mib(s.rssReadyKiB)} → ${mib(s.rssKiB)} | ${codes} |`);
+    }
+  }
+  return lines.join("\n");
+}
+
+/** Things a reader must not miss: lost queries, errors, differing answers, saturation. */
+function oddities(o, rows) {
+  const notes = [];
+  for (const { set, hadns, knot } of rows) {
+    for (const [name, s] of [["hadns", hadns], ["Knot", knot]]) {
+      if (!s) continue;
+      if (s.lost > 0) notes.push(`${set}: ${name} lost ${s.lost} queries (of ${s.sent} sent at full load, plus the fixed-rate runs)`);
+      const bad = Object.keys(s.codes).filter((c) => !["NOERROR", "NXDOMAIN"].includes(c));
+      if (bad.length) notes.push(`${set}: ${name} answered ${bad.join(", ")} to some queries`);
+      if (s.rateQps < o.rate * 0.95) notes.push(`${set}: ${name} answered only ${fmtInt(s.rateQps)} q/s of the ${o.rate} offered in the fixed-rate run`);
+      for (const w of s.warnings) notes.push(`${set}: dnsperf against ${name}: ${w}`);
+    }
+    if (hadns && knot) {
+      const a = codeShares(hadns.codes);
+      const b = codeShares(knot.codes);
+      for (const c of new Set([...Object.keys(a), ...Object.keys(b)])) {
+        if (Math.abs((a[c] ?? 0) - (b[c] ?? 0)) > 0.01) notes.push(`${set}: response codes differ: ${c} ${((a[c] ?? 0) * 100).toFixed(1)} % from hadns, ${((b[c] ?? 0) * 100).toFixed(1)} % from Knot`);
+      }
+      if (hadns.cpuBusy > 0.95) notes.push(`${set}: hadns used ${pct(hadns.cpuBusy)} of its core at full load: it is CPU-bound, so its QPS is its own ceiling (Knot used ${pct(knot.cpuBusy)}; dnsperf's core limits Knot)`);
+    }
+  }
+  return notes;
+}
+
+async function profile(o, zone, files) {
+  const dir = path.join(OUT, "profile");
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const set = o.sets[0];
+  const server = await startHadns({ zoneFile: zone.file, origin: zone.origin, core: o.serverCore, outDir: OUT, nodeFlags: ["--cpu-prof", `--cpu-prof-dir=${dir}`] });
+  log(`profiling: ${server.command}`);
+  const cfg = { port: server.port, clients: o.clients, outstanding: o.outstanding, core: String(o.clientCore), queries: files[set] };
+  let full;
+  try {
+    await runDnsperf({ ...cfg, seconds: o.warmup });
+    full = await runDnsperf({ ...cfg, seconds: o.duration });
+  } finally {
+    await server.stop();
+  }
+  const prof = fs.readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"));
+  if (prof.length === 0) throw new Error(`no .cpuprofile written in ${dir} (did hadns exit cleanly? see bench/out/hadns.log)`);
+  const file = path.join(dir, prof[0]);
+  const { totalMs, idleMs, top } = topSelfTime(file, { repo: REPO, limit: 10 });
+  const lines = [
+    `hadns under dnsperf, set "${set}", ${o.duration} s at full load: ${fmtInt(full.qps)} q/s, lost ${full.lost}. Profile ${path.relative(REPO, file)}: ${(totalMs / 1000).toFixed(1)} s sampled, ${((100 * idleMs) / totalMs).toFixed(1)} % idle (includes start-up and the warm-up).`,
+    "",
+    "| # | function | where | self ms | % of non-idle |",
+    "|---:|---|---|---:|---:|",
+    ...top.map((t, i) => `| ${i + 1} | ${t.fn} | ${t.where || "(native)"} | ${t.selfMs.toFixed(0)} | ${t.pct.toFixed(1)} % |`),
+  ];
+  const text = lines.join("\n");
+  fs.writeFileSync(path.join(OUT, "profile.md"), text + "\n");
+  console.log(text);
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  checkTools(o);
+  fs.mkdirSync(OUT, { recursive: true });
+  if (!pinSelf(o.clientCore)) log(`bench: warning: could not pin this script to core ${o.clientCore}`);
+
+  const zone = writeZone(OUT, { hosts: o.hosts });
+  const files = Object.fromEntries(o.sets.map((s) => [s, writeQueries(OUT, s, zone, { count: o.queries })]));
+  log(`zone ${path.relative(REPO, zone.file)}: ${zone.records} records; query sets: ${o.sets.map((s) => `${s} (${QUERY_SETS[s].describe})`).join("; ")}`);
+
+  if (o.profile) return profile(o, zone, files);
+
+  const m = machine();
+  const per = o.sets.length * (o.warmup + o.duration + o.rateDuration + 0.6) + 1;
+  log(`about ${Math.ceil((per * o.rounds * (o.only ? 1 : 2)) / 60)} min: ${o.rounds} rounds × ${o.only ? 1 : 2} servers × ${o.sets.length} sets × (${o.warmup} s warm-up + ${o.duration} s full load + ${o.rateDuration} s at ${o.rate} q/s)`);
+  const runs = await benchmark(o, zone, files);
+  const rows = summarize(o, runs);
+  m.loadavgEnd = os.loadavg().map((x) => x.toFixed(2)).join(" ");
+
+  const header = [
+    `${m.date} · ${m.nproc} cores, ${m.cpu} · Linux ${m.kernel} · Node ${m.node} · Knot ${m.knot} · dnsperf ${m.dnsperf} · hadns ${m.hadnsCommit}`,
+    `Zone: ${zone.records} records (${zone.hosts} hosts). Server on core ${o.serverCore} (taskset), dnsperf on core ${o.clientCore}; Knot with 1 UDP worker. ` +
+      `${o.rounds} rounds, servers alternating; medians. Full load: \`dnsperf -l ${o.duration} -c ${o.clients} -q ${o.outstanding}\` after ${o.warmup} s warm-up; ` +
+      `CPU µs/q and latency: \`-Q ${o.rate} -l ${o.rateDuration}\`. RSS after the runs. Load average ${m.loadavg} at start, ${m.loadavgEnd} at end.`,
+  ].join("\n");
+  const notes = oddities(o, rows);
+  if (distStamps.size > 1) notes.push("dist/ was rebuilt during the run: hadns rounds ran different builds");
+  const text = [header, "", renderTable(o, rows), "", renderDetails(o, rows), ...(notes.length ? ["", ...notes.map((n) => `- ${n}`)] : [])].join("\n");
+  fs.writeFileSync(path.join(OUT, "table.md"), text + "\n");
+  fs.writeFileSync(path.join(OUT, "results.json"), JSON.stringify({ machine: m, options: o, zone, rows, runs }, null, 2) + "\n");
+  console.log(text);
+}
+
+main().catch((e) => {
+  console.error(`bench: ${e.stack ?? e}`);
+  process.exit(1);
+});
