@@ -19,6 +19,9 @@ export async function serve(flags: InputFlags): Promise<number> {
   const { settings, errors } = resolveInputs(flags);
   if (errors.length > 0) return notStarting(errors);
   const logger = createLogger(settings.log);
+  // Listen for the stop signals before anything is logged: a supervisor that reads the start-up
+  // line and stops us at once must find the handler in place.
+  const stopSignal = nextSignal(["SIGTERM", "SIGINT"]);
 
   const loaded = loadZones(settings.zones);
   if (loaded.errors.length > 0) return notStarting(loaded.errors);
@@ -52,7 +55,7 @@ export async function serve(flags: InputFlags): Promise<number> {
 
   // TODO(issue 4): SIGHUP → reload: parse and check the config and zones completely, then swap the
   // new engine in with server.setEngine(); on any error keep serving the old one and log why.
-  const signal = await nextSignal(["SIGTERM", "SIGINT"]);
+  const signal = await stopSignal;
   logger.info({ signal }, `stopping on ${signal}`);
   const guard = setTimeout(() => {
     logger.error(`could not stop within ${STOP_TIMEOUT_MS / 1000} s; exiting anyway`);
