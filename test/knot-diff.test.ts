@@ -221,6 +221,32 @@ function buildCases(): Case[] {
   add({ id: "AXFR non-apex / tcp", transport: "tcp", query: { name: www, type: "AXFR" }, known: "xfr" });
   add({ id: "AXFR outside zones / tcp", transport: "tcp", query: { name: "example.com", type: "AXFR" }, known: "xfr-outside" });
 
+  // long names: a 255-octet query name; a DNAME whose synthesized name would exceed 255 octets (YXDOMAIN, RFC 6672 §2.2)
+  const longUnder = (suffix: string, total: number) => {
+    // labels of 63 and less until the wire length of the whole name is exactly `total`
+    let wire = suffix.length + 2; // suffix labels + root, as text "a.b" has len+2 wire octets
+    const labels: string[] = [];
+    while (wire < total) {
+      const room = total - wire - 1;
+      const l = Math.min(63, room);
+      labels.push("y".repeat(l));
+      wire += l + 1;
+    }
+    return [...labels, suffix].join(".");
+  };
+  add({ id: "255-octet name below dname (YXDOMAIN) / udp", transport: "udp", query: { name: longUnder(n("dname"), 255), type: "A" } });
+  add({ id: "254-octet name below dname (CNAME fits) / udp edns", transport: "udp", query: { name: longUnder(n("dname"), 254), type: "A", edns: true } });
+  add({ id: "254-octet name below dname, no EDNS (TC) / udp", transport: "udp", query: { name: longUnder(n("dname"), 254), type: "A" } });
+  add({ id: "255-octet name below dname (YXDOMAIN) / tcp edns", transport: "tcp", query: { name: longUnder(n("dname"), 255), type: "A", edns: true } });
+  add({ id: "255-octet name below a wildcard / udp", transport: "udp", query: { name: longUnder(n("wild"), 255), type: "A" } });
+  add({ id: "255-octet NXDOMAIN / tcp", transport: "tcp", query: { name: longUnder(D, 255), type: "A", edns: true } });
+  add({ id: "dname ANY / udp", transport: "udp", query: { name: n("dname"), type: "ANY" } });
+  add({ id: "@ AAAA NODATA at the apex / udp", transport: "udp", query: { name: D, type: "AAAA" } });
+  add({ id: "other.test DS at an apex whose parent we do not serve / udp", transport: "udp", query: { name: "other.test", type: "DS" } });
+  add({ id: "ns1.sub AAAA glue name / udp", transport: "udp", query: { name: n("ns1.sub"), type: "AAAA", edns: true } });
+  add({ id: "literal *.wcname / udp", transport: "udp", query: { name: n("*.wcname"), type: "A" } });
+  add({ id: "child NS DO 0x20 / udp", transport: "udp", query: { name: mix(n("child")), type: "NS", edns: { do: true } } });
+
   // question count and malformed input
   add({ id: "QDCOUNT=0 rd / udp", transport: "udp", query: { questions: [], rd: true } });
   add({ id: "QDCOUNT=0 edns / udp", transport: "udp", query: { questions: [], edns: true } });
