@@ -61,40 +61,48 @@ export function decodeQuery(msg: Buffer, q: Query): Verdict {
   q.ednsDo = false;
   q.ednsVersion = 0;
   if (end < 12) return Verdict.DROP;
-  const flags = msg.readUInt16BE(2);
+  const flags = (msg[2]! << 8) | msg[3]!;
   if (flags & 0x8000) return Verdict.DROP;
-  q.id = msg.readUInt16BE(0);
+  q.id = (msg[0]! << 8) | msg[1]!;
   q.flags = flags;
   q.opcode = (flags >> 11) & 0xf;
-  const qd = msg.readUInt16BE(4);
-  const an = msg.readUInt16BE(6);
-  const ns = msg.readUInt16BE(8);
-  const ar = msg.readUInt16BE(10);
+  const qd = (msg[4]! << 8) | msg[5]!;
+  const an = (msg[6]! << 8) | msg[7]!;
+  const ns = (msg[8]! << 8) | msg[9]!;
+  const ar = (msg[10]! << 8) | msg[11]!;
   q.qdcount = qd;
   if (qd > 1) return Verdict.FORMERR;
   let off = 12;
   if (qd === 1) {
     // The question name: plain labels only (a pointer here could only point into the header).
-    let total = 0;
+    // Most names arrive in lower case: then the key is the bytes as sent; else fold a copy.
+    let upper = false;
     for (;;) {
       if (off >= end) return Verdict.FORMERR;
       const len = msg[off]!;
-      if (len > 63) return Verdict.FORMERR;
-      if (off + len + 1 > end) return Verdict.FORMERR;
-      for (let i = 0; i <= len; i++) {
-        const c = msg[off + i]!;
-        scratch[total + i] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+      if (len > 63 || off + len + 1 > end) return Verdict.FORMERR;
+      for (let i = off + 1, stop = off + 1 + len; i < stop; i++) {
+        const c = msg[i]!;
+        if (c >= 0x41 && c <= 0x5a) upper = true;
       }
-      total += len + 1;
       off += len + 1;
-      if (total > 255) return Verdict.FORMERR;
+      if (off - 12 > 255) return Verdict.FORMERR;
       if (len === 0) break;
     }
     if (off + 4 > end) return Verdict.FORMERR;
+    const total = off - 12;
     q.qnameLen = total;
-    q.key = scratch.toString("latin1", 0, total);
-    q.qtype = msg.readUInt16BE(off);
-    q.qclass = msg.readUInt16BE(off + 2);
+    if (upper) {
+      for (let i = 0; i < total; i++) {
+        const c = msg[12 + i]!;
+        scratch[i] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+      }
+      q.key = scratch.toString("latin1", 0, total);
+    } else {
+      q.key = msg.toString("latin1", 12, off);
+    }
+    q.qtype = (msg[off]! << 8) | msg[off + 1]!;
+    q.qclass = (msg[off + 2]! << 8) | msg[off + 3]!;
     off += 4;
     q.hasQuestion = true;
   }

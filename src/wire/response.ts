@@ -67,14 +67,25 @@ export function writeAnswer(q: Query, msg: Buffer, t: Template, limit: number): 
   }
   const size = qEnd + bodyLen + optLen;
   const out = Buffer.allocUnsafe(size);
-  out.writeUInt16BE(q.id, 0);
-  out.writeUInt16BE(t.flags | tc | (q.flags & COPIED_FLAGS), 2);
-  out.writeUInt16BE(1, 4);
-  out.writeUInt16BE(an, 6);
-  out.writeUInt16BE(ns, 8);
-  out.writeUInt16BE(q.edns ? ar + 1 : ar, 10);
-  msg.copy(out, 12, 12, qEnd);
-  t.body.copy(out, qEnd, 0, bodyLen);
+  // Header and question by hand: for a few dozen bytes this beats Buffer#copy's native call.
+  const flags = t.flags | tc | (q.flags & COPIED_FLAGS);
+  const arOut = q.edns ? ar + 1 : ar;
+  out[0] = q.id >> 8;
+  out[1] = q.id;
+  out[2] = flags >> 8;
+  out[3] = flags;
+  out[4] = 0;
+  out[5] = 1;
+  out[6] = an >> 8;
+  out[7] = an;
+  out[8] = ns >> 8;
+  out[9] = ns;
+  out[10] = arOut >> 8;
+  out[11] = arOut;
+  for (let i = 12; i < qEnd; i++) out[i] = msg[i]!;
+  const body = t.body;
+  if (bodyLen === body.length) out.set(body, qEnd);
+  else out.set(body.subarray(0, bodyLen), qEnd);
   const delta = q.qnameLen - t.suffixLen;
   if (delta !== 0) {
     const relocs = t.relocs;
@@ -82,7 +93,9 @@ export function writeAnswer(q: Query, msg: Buffer, t: Template, limit: number): 
       const at = relocs[i]!;
       if (at >= bodyLen) break;
       const p = qEnd + at;
-      out.writeUInt16BE(out.readUInt16BE(p) + delta, p);
+      const v = ((out[p]! << 8) | out[p + 1]!) + delta;
+      out[p] = v >> 8;
+      out[p + 1] = v;
     }
   }
   if (q.edns) writeOpt(out, qEnd + bodyLen, q, t.extRcode, option);
