@@ -14,6 +14,7 @@ import {
   encodeName,
   normalise,
   send,
+  sendTcpMany,
   type Normalised,
   type QueryOptions,
   type Transport,
@@ -481,6 +482,33 @@ describe.skipIf(!haveKnot)("differential: hadns answers like Knot DNS", () => {
   it("sends at least 150 queries", () => {
     expect(CASES.length).toBeGreaterThanOrEqual(150);
     expect(new Set(CASES.map((c) => c.id)).size).toBe(CASES.length);
+  });
+
+  it("pipelined queries on one TCP connection: each answer (matched by ID) equals Knot's", async () => {
+    const qs: QueryOptions[] = [
+      { name: n("www"), type: "A" },
+      { name: n("nothere"), type: "A", edns: true },
+      { name: n("host.sub"), type: "A", rd: true },
+      { name: mix(n("foo.wild")), type: "TXT", edns: { do: true } },
+      { name: n("huge"), type: "AAAA" },
+      { name: n("chain1"), type: "A" },
+      { name: "example.com", type: "A", edns: true },
+      { name: n("www"), type: "A", edns: { version: 1 } },
+    ];
+    const msgs = qs.map((q, i) => buildQuery({ ...q, id: 0x7000 + i }));
+    const [k, h] = await Promise.all([
+      sendTcpMany(knot.host, knot.port, msgs, { timeoutMs: 3000 }),
+      sendTcpMany(hadns.host, hadns.port, msgs, { timeoutMs: 3000 }),
+    ]);
+    expect(k.responses.length).toBe(msgs.length);
+    expect(h.responses.length, "one answer per pipelined query").toBe(msgs.length);
+    const byId = (rs: Buffer[]) => new Map(rs.map((r) => [r.readUInt16BE(0), normalise(r)]));
+    const km = byId(k.responses);
+    const hm = byId(h.responses);
+    for (let i = 0; i < msgs.length; i++) {
+      const id = 0x7000 + i;
+      expect(comparable(hm.get(id) ?? null), `pipelined query ${i}: ${describeMsg(km.get(id) ?? null)}`).toEqual(comparable(km.get(id) ?? null));
+    }
   });
 
   it.each(CASES.map((c, i) => [c.id, c, i] as const))("%s", async (_id, c, i) => {
