@@ -201,7 +201,7 @@ class Parser {
       }
       const isIn = t.length === 2 && (c | 0x20) === 0x69 && (t.charCodeAt(1) | 0x20) === 0x6e;
       if (!isIn) {
-        const cls = isClassWord(t) ? classFromText(t) : undefined;
+        const cls = classWord(t);
         if (cls === undefined) break; // the type
         if (cls !== RRClass.IN) {
           throw new Error(`class ${t.toUpperCase()} is not supported; hadns serves class IN only (remove "${t}" or write IN)`);
@@ -250,10 +250,12 @@ class Parser {
   }
 }
 
-/** Only words that can be classes reach classFromText (IN is tested inline, being the common case). */
-function isClassWord(t: string): boolean {
+/** The class a word names (IN is tested inline, being the common case); undefined for anything else. */
+function classWord(t: string): number | undefined {
   const u = t.length <= 5 ? t.toUpperCase() : t.slice(0, 5).toUpperCase();
-  return u === "CH" || u === "HS" || u === "CHAOS" || u === "NONE" || u === "ANY" || u === "CLASS";
+  if (u === "NONE") return RRClass.NONE;
+  if (u === "CH" || u === "HS" || u === "CHAOS" || u === "CLASS") return classFromText(t);
+  return undefined;
 }
 
 function realpathOrNull(p: string): string | null {

@@ -90,8 +90,15 @@ function slowName(text: string, origin: Name | null): Name {
   try {
     return nameFromText(text, origin);
   } catch (e) {
-    const m = (e as Error).message;
-    throw new Error(m.includes(`"${text}"`) ? m : `bad name "${text}": ${m}`);
+    // nameFromText quotes the name in its messages; say it once, up front.
+    let m = (e as Error).message;
+    if (m.startsWith("'@'")) throw new Error(`"@" used with no $ORIGIN set; add a $ORIGIN line or write the name in full`);
+    m = m
+      .replace(`relative name "${text}" with no $ORIGIN set`, "relative name with no $ORIGIN set; add a $ORIGIN line or end the name with a dot")
+      .replace(` in "${text}"`, "")
+      .replace(`name "${text}" `, "");
+    if (m === "empty label") m = "empty label (two dots in a row, or a leading dot)";
+    throw new Error(`bad name "${text}": ${m}`);
   }
 }
 
@@ -386,13 +393,7 @@ const encoders = new Map<number, Encoder>([
       const names = ["refresh", "retry", "expire", "minimum"];
       for (let k = 0; k < 4; k++) {
         o += 4;
-        let v: number;
-        try {
-          v = parseDuration(f[3 + k]!, { max: MAX_U32, what: `SOA ${names[k]}` });
-        } catch (e) {
-          throw new Error(`${(e as Error).message} in SOA record`);
-        }
-        out.writeUInt32BE(v, o);
+        out.writeUInt32BE(parseDuration(f[3 + k]!, { max: MAX_U32, what: `SOA ${names[k]}` }), o);
       }
       return out;
     },

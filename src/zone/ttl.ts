@@ -74,7 +74,7 @@ function scanDuration(text: string, ms: boolean): number {
       num = num * 10 + (c - 0x30);
     }
     if (i === start) return -1; // a unit with no number, or a stray character
-    if (num > Number.MAX_SAFE_INTEGER / 1e6) return -1;
+    if (num > Number.MAX_SAFE_INTEGER / 1e6) return Number.MAX_SAFE_INTEGER; // over any limit
     if (i === n) {
       // Trailing bare number: allowed only when the whole text is digits.
       if (sawUnit) return -1;
