@@ -1,19 +1,17 @@
 // `hadns check`: load the config and every zone as `serve` would, print EVERY error as
 // `file:line: message` on stderr (exit 1), or a one-line summary on stdout (exit 0).
 
-import { loadZones } from "../zone/load.js";
 import { nameToText } from "../wire/name.js";
 import type { SourceError } from "../zone/rr.js";
 import { resolveInputs, type InputFlags } from "./inputs.js";
+import { loadServedZones } from "./zones.js";
 import { plural, printSourceErrors } from "./report.js";
 
 export function check(flags: InputFlags): number {
   const { settings, errors } = resolveInputs(flags);
   const all: SourceError[] = [...errors];
-  const loaded = loadZones(settings.zones);
+  const loaded = loadServedZones(settings);
   all.push(...loaded.errors);
-  // TODO(issue 3): check pools against the loaded zones (a pool outside every zone, static data of
-  // the pool's type at its name) once health.ts offers that check.
   if (all.length > 0) {
     printSourceErrors(all);
     return 1;

@@ -3,13 +3,13 @@
 
 import { createSocket } from "node:dgram";
 import { isIP } from "node:net";
-import { loadZones } from "../zone/load.js";
 import { buildEngine } from "../answer/engine.js";
 import { startServer, type ListenAddress, type RunningServer, type ServerOptions } from "../server/server.js";
 import { formatListenAddress } from "../config/load.js";
 import { nameToText } from "../wire/name.js";
 import { createLogger, type Logger } from "../log.js";
 import { resolveInputs, type InputFlags, type Settings } from "./inputs.js";
+import { loadServedZones } from "./zones.js";
 import { plural, printSourceErrors } from "./report.js";
 
 /** How long a clean stop may take before we give up on it and exit 1. */
@@ -23,11 +23,14 @@ export async function serve(flags: InputFlags): Promise<number> {
   // line and stops us at once must find the handler in place.
   const stopSignal = nextSignal(["SIGTERM", "SIGINT"]);
 
-  const loaded = loadZones(settings.zones);
+  const loaded = loadServedZones(settings);
   if (loaded.errors.length > 0) return notStarting(loaded.errors);
   const engine = buildEngine(loaded.zones, settings.chaos ? { chaos: settings.chaos } : {});
   // TODO(issue 3): start the health monitor for settings.checks / settings.pools here and wait for
   // its first probe round before listening, so no pool answers before its endpoints are known.
+  if (settings.pools.length > 0) {
+    logger.warn(`${plural(settings.pools.length, "pool")} configured but not answered yet: serve does not start health checks (issue 3)`);
+  }
 
   let server: RunningServer;
   try {
