@@ -7,8 +7,8 @@
 //           penalty ≥ fall → down (reason: the failure that crossed the line).
 //           A hard failure therefore goes down after exactly `fall` consecutive failed probes, while
 //           random loss must put `fall` more failures than successes into one stretch: with the
-//           defaults (fall 6, decay 1) at 5 % loss that is ~6·10⁻⁵ per hour (once in ~2 years;
-//           simulate.ts), at 20 % loss ~0.4 per hour. An endpoint failing half its probes or more
+//           defaults (fall 6, decay 1) at 5 % loss that is ~10⁻⁴ per hour (once in ~10⁴ hours;
+//           bench/failover), at 20 % loss ~0.4 per hour. An endpoint failing half its probes or more
 //           still goes down, which a purely consecutive counter may never do.
 //   down:   success → successRun += 1; failure → successRun = 0.
 //           successRun ≥ riseNeeded → up, penalty = 0.
