@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { simulateRandomLoss } from "../src/health/simulate.js";
 import { EndpointState, type StateParams } from "../src/health/state.js";
+import type { EndpointStatus } from "../src/health/types.js";
 import { testCheck } from "./support/http-endpoints.js";
 
 const defaults: StateParams = { rise: 3, fall: 6, decay: 1, flapWindowMs: 600_000 };
