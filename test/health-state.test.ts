@@ -98,7 +98,7 @@ describe("endpoint state", () => {
         for (let i = 0; i < fall; i++) s.observe(false, "x", 1000 + i);
         if (s.status !== "down") return false;
         for (let i = 0; i < 8 * rise; i++) s.observe(true, "x", 2000 + i);
-        return s.status === "up";
+        return (s.status as EndpointStatus) === "up";
       }),
     );
   });
