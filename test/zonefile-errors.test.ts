@@ -155,6 +155,21 @@ describe("collecting every error in one run", () => {
     ]);
   });
 
+  it("blank-owner lines after a broken owner line never land under an earlier owner", () => {
+    const r = parseZoneText(
+      `${HEAD}first A 192.0.2.1\nsecond TXT "open\n  A 192.0.2.2\nbad..name A 192.0.2.3\n  A 192.0.2.4\n  A 300.0.0.1\nthird A 192.0.2.5\n  A 192.0.2.6\n`,
+      FILE,
+    );
+    expect(r.errors.map((e) => e.line)).toEqual([4, 6, 8]);
+    expect(r.errors[2]!.message).toBe(`bad IPv4 address "300.0.0.1" in A record: write four numbers 0-255 without leading zeros, e.g. 192.0.2.1`);
+    expect(r.records.map(rrToText)).toEqual([
+      "first.example.test. 300 IN A 192.0.2.1",
+      "second.example.test. 300 IN A 192.0.2.2",
+      "third.example.test. 300 IN A 192.0.2.5",
+      "third.example.test. 300 IN A 192.0.2.6",
+    ]);
+  });
+
   it("an unclosed parenthesis is reported at the line that opened it", () => {
     const r = parseZoneText(`${HEAD}ok A 192.0.2.1\n@ SOA ns1 h ( 1 2\n3 4 5\n`, FILE);
     expect(r.errors.map(formatSourceError)).toEqual([`${FILE}:4: "(" opened here is never closed; add ")"`]);

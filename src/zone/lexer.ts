@@ -14,6 +14,8 @@ export interface Entry {
   tokens: string[];
   /** Bit i set when tokens[i] was quoted (for i < 31). */
   quoted: number;
+  /** A lexical error was reported in this entry: its tokens are incomplete, use them only to track the owner. */
+  bad: boolean;
 }
 
 export type LexErrorSink = (line: number, message: string) => void;
@@ -34,8 +36,8 @@ const BACKSLASH = 0x5c;
 
 /**
  * Reads entries one at a time. A lexical error (unbalanced parenthesis, unterminated quote, lone
- * backslash) is reported through `onError` and the whole entry is skipped, so the caller never sees
- * half an entry; scanning goes on with the next one.
+ * backslash) is reported through `onError` and the entry comes back marked `bad` (the caller only
+ * learns its owner from it); scanning goes on with the next one.
  */
 export class Lexer {
   private pos = 0;
@@ -150,9 +152,9 @@ export class Lexer {
         this.onError(parenLine, `"(" opened here is never closed; add ")"`);
         bad = true;
       }
-      if (bad || tokens.length === 0) continue;
+      if (tokens.length === 0 && !bad) continue;
       this.pos = i;
-      return { line, blankOwner, tokens, quoted };
+      return { line, blankOwner, tokens, quoted, bad };
     }
   }
 }

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { RRClass, classFromText, isMetaType, typeFromText } from "../wire/constants.js";
-import type { Name } from "../wire/name.js";
+import { ROOT, type Name } from "../wire/name.js";
 import { mergeRRsets } from "./checks.js";
 import { Lexer, type Entry } from "./lexer.js";
 import { nameFromField, rdataFromText } from "./rdata-text.js";
@@ -46,6 +46,8 @@ interface Scope {
   origin: Name | null;
   lastOwner: Name | null;
   lastOwnerText: string | null;
+  /** The last owner name written had an error: blank-owner lines after it are checked but not kept. */
+  ownerBroken: boolean;
   dollarTtl: number | undefined;
   lastTtl: number | undefined;
 }
@@ -75,8 +77,14 @@ class Parser {
   run(text: string, scope: Scope, top: boolean): void {
     const lexer = new Lexer(text, (line, message) => this.error(scope.file, line, message));
     for (let e = lexer.next(); e !== null; e = lexer.next()) {
-      const t0 = e.tokens[0]!;
-      if (!e.blankOwner && t0.charCodeAt(0) === 0x24 /* $ */ && (e.quoted & 1) === 0) {
+      const t0 = e.tokens[0];
+      const isDirective = t0 !== undefined && !e.blankOwner && t0.charCodeAt(0) === 0x24 /* $ */ && (e.quoted & 1) === 0;
+      if (e.bad) {
+        // Already reported by the lexer; keep the owner right for the lines that follow.
+        if (!isDirective && !e.blankOwner) this.ownerOnly(e, scope);
+        continue;
+      }
+      if (isDirective) {
         this.directive(e, scope, top);
         continue;
       }
@@ -165,21 +173,42 @@ class Parser {
     if (real) this.includeStack.push(real);
   }
 
+  /** The owner of an entry that cannot be a record: later blank-owner lines belong to it. */
+  private ownerOnly(e: Entry, scope: Scope): void {
+    try {
+      scope.lastOwner = nameFromField(e.tokens[0] ?? "", scope.origin);
+      scope.lastOwnerText = e.tokens[0]!;
+      scope.ownerBroken = false;
+    } catch {
+      scope.ownerBroken = true;
+    }
+  }
+
   private record(e: Entry, scope: Scope): void {
     const tokens = e.tokens;
     let k = 0;
     let owner: Name;
+    let keep = true;
     if (e.blankOwner) {
-      if (!scope.lastOwner) {
+      if (scope.ownerBroken) {
+        // The owner line had an error of its own: check this line, but do not file it under a wrong owner.
+        owner = scope.lastOwner ?? ROOT;
+        keep = false;
+      } else if (!scope.lastOwner) {
         throw new Error(`record starts with a blank but no owner name comes before it; write the owner name at the start of the line`);
-      }
-      owner = scope.lastOwner;
+      } else owner = scope.lastOwner;
     } else {
       const text = tokens[0]!;
-      if (text === scope.lastOwnerText && scope.lastOwner) owner = scope.lastOwner;
+      if (text === scope.lastOwnerText && scope.lastOwner && !scope.ownerBroken) owner = scope.lastOwner;
       else {
-        owner = nameFromField(text, scope.origin);
+        try {
+          owner = nameFromField(text, scope.origin);
+        } catch (err) {
+          scope.ownerBroken = true;
+          throw err;
+        }
         scope.lastOwnerText = text;
+        scope.ownerBroken = false;
       }
       scope.lastOwner = owner;
       k = 1;
@@ -245,6 +274,7 @@ class Parser {
     } else {
       scope.lastTtl = ttl;
     }
+    if (!keep) return;
     if (type === 6 && this.firstSoaOwner === null) this.firstSoaOwner = owner;
     this.records.push({ owner, type, class: RRClass.IN, ttl, rdata, file: scope.file, line: e.line });
   }
@@ -276,6 +306,7 @@ export function parseZoneText(text: string, file: string, opts: ParseOptions = {
     origin: opts.origin ?? opts.fallbackOrigin ?? null,
     lastOwner: null,
     lastOwnerText: null,
+    ownerBroken: false,
     dollarTtl: undefined,
     lastTtl: undefined,
   };
