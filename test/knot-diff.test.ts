@@ -316,8 +316,8 @@ export const KNOWN_DIFFERENCES: Record<KnownKey, KnownDifference> = {
     knot: "NOTAUTH (9) — NOTIMP (4) for AXFR over UDP",
     hadns: "REFUSED (5), no AA, question and OPT echoed",
     why:
-      "zone transfers are not offered yet (issue 2 asks REFUSED); REFUSED is the RCODE RFC 5936 §2.2.1 names " +
-      "for a refused transfer, while NOTAUTH belongs to TSIG-signed messages (RFC 8945)",
+      "zone transfers are not offered yet (issue 2 asks REFUSED); REFUSED says \"not by policy\", while NOTAUTH " +
+      "would say we are not authoritative for the zone, or with TSIG that the signature failed (RFC 8945)",
     checkKnot(k, c) {
       const axfrUdp = c.query?.type === "AXFR" && c.transport === "udp";
       expect(k?.rcode).toBe(axfrUdp ? 4 : 9);
