@@ -5,6 +5,7 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { digParsed } from "./support/dig.js";
@@ -290,6 +291,41 @@ describe("hadns serve", () => {
     expect(r.stderr.startsWith(check.stderr)).toBe(true);
   });
 
+  it("answers a pool from its first round of health checks (config with checks and pools)", async () => {
+    // One endpoint's probe address accepts TCP connections, the other's refuses: failover answers the first.
+    const up = createServer((c) => c.destroy());
+    await new Promise<void>((res) => up.listen(0, "127.0.0.1", res));
+    const port = (up.address() as AddressInfo).port;
+    write("pool.test.zone", "$ORIGIN pool.test.\n$TTL 1h\n@ SOA ns1 host 1 2h 15m 2w 5m\n@ NS ns1\nns1 A 192.0.2.1\n");
+    const cfg = write(
+      "pools.yaml",
+      [
+        "zones: [pool.test.zone]",
+        "checks:",
+        `  conn: { type: tcp, port: ${port}, interval: 1s, timeout: 300ms }`,
+        "pools:",
+        "  - name: app.pool.test.",
+        "    type: A",
+        "    check: conn",
+        "    endpoints:",
+        "      - { address: 192.0.2.11, check_address: 127.0.0.2 }",
+        "      - { address: 192.0.2.10, check_address: 127.0.0.1 }",
+      ].join("\n"),
+    );
+    expect((await hadns(["check", "--config", cfg])).stdout).toBe(
+      `ok: 1 zone, 3 records, 1 check, 1 pool: pool.test. (${join(tmp, "pool.test.zone")}, 3 records, serial 1)\n`,
+    );
+    const s = await serve(["--config", cfg, "--listen", "127.0.0.1:0"]);
+    try {
+      expect(s.start.msg).toMatch(/^serving 1 zone \(3 records\), 1 pool on 127\.0\.0\.1:\d+$/);
+      const r = await digParsed("127.0.0.1", s.port, ["+norec", "app.pool.test", "A"]);
+      expect(r.answer.map((a) => `${a.name} ${a.ttl} ${a.data}`)).toEqual(["app.pool.test. 30 192.0.2.10"]);
+    } finally {
+      expect(await s.stop("SIGTERM")).toBe(0);
+      up.close();
+    }
+  }, 30_000);
+
   it("exits 1 with a fatal log line when the address is taken", async () => {
     const first = await serve(["--zone", "zones/example.test.zone", "--listen", "127.0.0.1:0"]);
     try {
@@ -297,7 +333,7 @@ describe("hadns serve", () => {
       expect(r.code).toBe(1);
       const fatal = JSON.parse(r.stdout.trim().split("\n").pop()!) as { level: number; msg: string };
       expect(fatal.level).toBe(60);
-      expect(fatal.msg).toMatch(/^cannot listen: .*EADDRINUSE/);
+      expect(fatal.msg).toMatch(/^cannot start: (bind|listen) EADDRINUSE/);
     } finally {
       expect(await first.stop("SIGTERM")).toBe(0);
     }

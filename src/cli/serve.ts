@@ -1,10 +1,11 @@
-// `hadns serve`: load the zones, compile the answers, listen on UDP and TCP, log one start-up line,
-// and stop cleanly (close the sockets, flush the log, exit 0) on SIGTERM or SIGINT.
+// `hadns serve`: load the zones, start the health checks, compile the answers, listen on UDP and
+// TCP, log one start-up line, and stop cleanly (close the sockets, flush the log, exit 0) on
+// SIGTERM or SIGINT.
 
 import { createSocket } from "node:dgram";
 import { isIP } from "node:net";
-import { buildEngine } from "../answer/engine.js";
-import { startServer, type ListenAddress, type RunningServer, type ServerOptions } from "../server/server.js";
+import type { ListenAddress, ServerOptions } from "../server/server.js";
+import { startInstance, type Instance } from "../server/instance.js";
 import { formatListenAddress } from "../config/load.js";
 import { nameToText } from "../wire/name.js";
 import { createLogger, type Logger } from "../log.js";
@@ -25,39 +26,40 @@ export async function serve(flags: InputFlags): Promise<number> {
 
   const loaded = loadServedZones(settings);
   if (loaded.errors.length > 0) return notStarting(loaded.errors);
-  const engine = buildEngine(loaded.zones, settings.chaos ? { chaos: settings.chaos } : {});
-  // TODO(issue 3): start the health monitor for settings.checks / settings.pools here and wait for
-  // its first probe round before listening, so no pool answers before its endpoints are known.
-  if (settings.pools.length > 0) {
-    logger.warn(`${plural(settings.pools.length, "pool")} configured but not answered yet: serve does not start health checks (issue 3)`);
-  }
 
-  let server: RunningServer;
+  let instance: Instance;
   try {
-    server = await startServer({
+    // Health checks first (their first round bounded by the timeouts), then answers, then sockets.
+    instance = await startInstance({
+      zones: loaded.zones,
       listen: await usableListen(settings, logger),
-      engine,
       logger,
-      ...tcpOptions(settings),
+      checks: settings.checks,
+      pools: settings.pools,
+      tcp: tcpOptions(settings),
+      ...(settings.chaos ? { chaos: settings.chaos } : {}),
     });
   } catch (e) {
-    logger.fatal({ err: e }, `cannot listen: ${(e as Error).message}`);
+    logger.fatal({ err: e }, `cannot start: ${(e as Error).message}`);
     return 1;
   }
+  const server = instance.server;
 
   const zones = loaded.zones.map((z) => ({ origin: nameToText(z.origin), file: z.file, records: z.recordCount, serial: z.serial }));
   const records = zones.reduce((n, z) => n + z.records, 0);
   const addresses = [...new Set(server.listening.map((l) => formatListenAddress(l)))];
+  const pools = settings.pools.length > 0 ? `, ${plural(settings.pools.length, "pool")}` : "";
   logger.info(
     {
       zones,
+      ...(pools ? { pools: settings.pools.map((p) => `${p.name} ${p.type}`) } : {}),
       listening: server.listening.map((l) => `${l.transport} ${formatListenAddress(l)}`),
     },
-    `serving ${plural(zones.length, "zone")} (${plural(records, "record")}) on ${addresses.join(", ")}`,
+    `serving ${plural(zones.length, "zone")} (${plural(records, "record")})${pools} on ${addresses.join(", ")}`,
   );
 
   // TODO(issue 4): SIGHUP → reload: parse and check the config and zones completely, then swap the
-  // new engine in with server.setEngine(); on any error keep serving the old one and log why.
+  // new answers in at once; on any error keep serving the old ones and log why.
   const signal = await stopSignal;
   logger.info({ signal }, `stopping on ${signal}`);
   const guard = setTimeout(() => {
@@ -65,7 +67,7 @@ export async function serve(flags: InputFlags): Promise<number> {
     process.exit(1);
   }, STOP_TIMEOUT_MS);
   guard.unref();
-  await server.close();
+  await instance.close();
   clearTimeout(guard);
   logger.info("stopped");
   logger.flush();
