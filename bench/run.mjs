@@ -12,7 +12,7 @@ import path from "node:path";
 import { runDnsperf } from "./lib/dnsperf.mjs";
 import { coreTimes, pinSelf, processCpuSeconds, processMemory, waitForQuiet } from "./lib/proc.mjs";
 import { topSelfTime } from "./lib/profile.mjs";
-import { REPO, hadnsLauncher, knotVersion, startHadns, startKnot } from "./lib/servers.mjs";
+import { REPO, hadnsLauncher, knotVersion, snapshotDist, startHadns, startKnot } from "./lib/servers.mjs";
 import { QUERY_SETS, writeQueries, writeZone } from "./lib/zonegen.mjs";
 
 const OUT = path.join(REPO, "bench/out");
@@ -153,27 +153,9 @@ const median = (xs) => {
   return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
 };
 
-/** Newest mtime under dist/: another engineer's `npm run build` during a run changes it. */
-function distStamp() {
-  let newest = 0;
-  const walk = (d) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else newest = Math.max(newest, fs.statSync(p).mtimeMs);
-    }
-  };
-  try {
-    walk(path.join(REPO, "dist"));
-  } catch {
-    return 0;
-  }
-  return newest;
-}
-
 async function startServer(name, o, zone) {
   const common = { zoneFile: zone.file, origin: zone.origin, core: o.serverCore, outDir: OUT };
-  return name === "hadns" ? startHadns(common) : startKnot(common);
+  return name === "hadns" ? startHadns({ ...common, ...(hadnsCli ? { cli: hadnsCli } : {}) }) : startKnot(common);
 }
 
 /** One server, every set: warm-up, full-load run, fixed-rate run. */
@@ -238,7 +220,8 @@ async function measureServer(server, o, files) {
 }
 
 let quietBudgetMs = 0;
-const distStamps = new Set();
+/** The CLI inside bench/out/hadns/ (a copy of dist/ taken at the start), when there is one. */
+let hadnsCli = null;
 const log = (s) => process.stderr.write(s + "\n");
 const fmtInt = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "–");
 const fmt1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : "–");
@@ -253,7 +236,6 @@ async function benchmark(o, zone, files) {
   for (let r = 1; r <= o.rounds; r++) {
     const order = r % 2 === 1 ? servers : [...servers].reverse();
     for (const name of order) {
-      if (name === "hadns") distStamps.add(distStamp());
       const server = await startServer(name, o, zone);
       log(`round ${r}/${o.rounds}: ${name} (pid ${server.pid}, port ${server.port}, ready in ${server.readySeconds.toFixed(2)} s)`);
       if (r === 1) log(`    ${server.command}`);
@@ -404,7 +386,8 @@ async function main() {
 
   if (o.profile) return profile(o, zone, files);
 
-  const m = machine();
+  const m = machine(); // the commit, taken with the copy of dist/ below
+  if (o.only !== "knot" && hadnsLauncher() === "cli") hadnsCli = snapshotDist(OUT);
   const per = o.sets.length * (o.warmup + o.duration + o.rateDuration + 0.6) + 1;
   log(`about ${Math.ceil((per * o.rounds * (o.only ? 1 : 2)) / 60)} min: ${o.rounds} rounds × ${o.only ? 1 : 2} servers × ${o.sets.length} sets × (${o.warmup} s warm-up + ${o.duration} s full load + ${o.rateDuration} s at ${o.rate} q/s)`);
   const runs = await benchmark(o, zone, files);
@@ -418,7 +401,6 @@ async function main() {
       `CPU µs/q and latency: \`-Q ${o.rate} -l ${o.rateDuration}\`. RSS after the runs. Load average ${m.loadavg} at start, ${m.loadavgEnd} at end.`,
   ].join("\n");
   const notes = oddities(o, rows);
-  if (distStamps.size > 1) notes.push("dist/ was rebuilt during the run: hadns rounds ran different builds");
   const text = [header, "", renderTable(o, rows), "", renderDetails(o, rows), ...(notes.length ? ["", ...notes.map((n) => `- ${n}`)] : [])].join("\n");
   fs.writeFileSync(path.join(OUT, "table.md"), text + "\n");
   fs.writeFileSync(path.join(OUT, "results.json"), JSON.stringify({ machine: m, options: o, zone, rows, runs }, null, 2) + "\n");

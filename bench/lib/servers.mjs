@@ -111,10 +111,24 @@ export function hadnsLauncher() {
   return null;
 }
 
-export async function startHadns({ zoneFile, origin, core, outDir, host = "127.0.0.1", nodeFlags = [], via = hadnsLauncher() }) {
+/**
+ * Copies dist/ and package.json to `<outDir>/hadns/`, so every round runs the same build even when
+ * someone runs `npm run build` meanwhile. Modules still resolve from the repo's node_modules (Node
+ * walks up the directories). Returns the CLI path inside the copy.
+ */
+export function snapshotDist(outDir) {
+  const dest = path.join(outDir, "hadns");
+  fs.rmSync(dest, { recursive: true, force: true });
+  fs.mkdirSync(dest, { recursive: true });
+  fs.cpSync(path.join(REPO, "dist"), path.join(dest, "dist"), { recursive: true });
+  fs.copyFileSync(path.join(REPO, "package.json"), path.join(dest, "package.json"));
+  return path.join(dest, "dist/cli/main.js");
+}
+
+export async function startHadns({ zoneFile, origin, core, outDir, host = "127.0.0.1", nodeFlags = [], via = hadnsLauncher(), cli = HADNS_CLI }) {
   const port = await freePort(host);
   const script = via === "cli"
-    ? [HADNS_CLI, "serve", "--zone", zoneFile, "--listen", `${host}:${port}`, "--log-level", "warn"]
+    ? [cli, "serve", "--zone", zoneFile, "--listen", `${host}:${port}`, "--log-level", "warn"]
     : [STARTER, "--zone", zoneFile, "--listen", `${host}:${port}`];
   const h = await startPinned({
     name: "hadns",
