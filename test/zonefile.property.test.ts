@@ -2,14 +2,15 @@
 // RDATA survives rdataToText → parse → same bytes, and no input makes parseZoneText throw.
 
 import fs from "node:fs";
+import net from "node:net";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { RRType, isMetaType, typeToText } from "../src/wire/constants.js";
 import { nameFromLabels, type Name } from "../src/wire/name.js";
 import { parseZoneText } from "../src/zone/parse.js";
-import { rdataToText, rrToText } from "../src/zone/rdata-format.js";
-import { rdataFromText } from "../src/zone/rdata-text.js";
+import { ipv6ToText, rdataToText, rrToText } from "../src/zone/rdata-format.js";
+import { parseIPv6, rdataFromText } from "../src/zone/rdata-text.js";
 
 const byte = fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0x22, 0x5c, 0x3b, 0x28, 0x29, 0x20, 0x0a, 0x40, 0x24));
 const bytes = (min: number, max: number) => fc.array(byte, { minLength: min, maxLength: max }).map((a) => Buffer.from(a));
@@ -164,6 +165,26 @@ describe("no input makes the parser throw; what it accepts is valid", () => {
         sane(t);
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe("IPv6 text", () => {
+  it("parseIPv6 accepts exactly what Node's net.isIPv6 accepts, with the same bytes as inet_pton", () => {
+    const text = fc.oneof(
+      fc.string({ unit: fc.constantFrom(..."0123456789abcdefABCDEF:."), maxLength: 45 }),
+      fc.array(fc.oneof(fc.constantFrom("", "0", "1", "ffff", "FFFF", "12345", "db8", "1.2.3.4", "255.255.255.255", "01.2.3.4"), fc.integer({ min: 0, max: 0xffff }).map((v) => v.toString(16))), { minLength: 1, maxLength: 10 }).map((a) => a.join(":")),
+    );
+    fc.assert(
+      fc.property(text, (t) => {
+        const b = parseIPv6(t);
+        expect(b !== undefined).toBe(net.isIPv6(t));
+        if (b) {
+          const sock = new net.SocketAddress({ address: t, family: "ipv6" });
+          expect(ipv6ToText(b)).toBe(ipv6ToText(parseIPv6(sock.address)!));
+        }
+      }),
+      { numRuns: 3000 },
     );
   });
 });

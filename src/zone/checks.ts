@@ -44,6 +44,49 @@ function foldRange(b: Buffer, from: number, to: number): void {
 }
 
 /**
+ * Owner key → dense id through an open-addressing table over FNV-1a hashes, sized once for `n`
+ * keys. For a million owners this is several times faster than a Map (no rehashing, no per-entry
+ * objects), and both passes over a large zone use it.
+ */
+export class OwnerIds {
+  private readonly slots: Int32Array;
+  private readonly hashes: Int32Array;
+  private readonly mask: number;
+  readonly keys: string[] = [];
+
+  constructor(n: number) {
+    let cap = 16;
+    while (cap < n * 2) cap *= 2;
+    this.slots = new Int32Array(cap).fill(-1);
+    this.hashes = new Int32Array(cap);
+    this.mask = cap - 1;
+  }
+
+  get size(): number {
+    return this.keys.length;
+  }
+
+  /** The id of `key`; a new key gets the next id (== size before the call). At most `n` keys. */
+  idOf(key: string): number {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+    let p = h & this.mask;
+    for (;;) {
+      const id = this.slots[p]!;
+      if (id === -1) {
+        const nid = this.keys.length;
+        this.slots[p] = nid;
+        this.hashes[p] = h;
+        this.keys.push(key);
+        return nid;
+      }
+      if (this.hashes[p] === h && this.keys[id] === key) return id;
+      p = (p + 1) & this.mask;
+    }
+  }
+}
+
+/**
  * Merge what Knot DNS 3.2 merges when it loads a zone: identical records (same owner, type and
  * RDATA, names compared case-insensitively) are kept once, silently; an RRset whose records give
  * different TTLs gets the TTL of its last record, with a notice (Knot: "TTL mismatch … TTL set to").
@@ -55,28 +98,30 @@ export function mergeRRsets(records: SourcedRR[]): { records: SourcedRR[]; notic
     ttl: number;
     mismatch: SourcedRR | null;
   }
-  // Most owners hold one record: the map holds it directly and grows an array only when needed.
-  const byOwner = new Map<string, SourcedRR | SourcedRR[]>();
+  const n = records.length;
+  const ids = new OwnerIds(n);
+  // Kept records per owner as a chain of indexes into `records`: first[owner] → next[i] → … → -1.
+  const first = new Int32Array(n);
+  const last = new Int32Array(n);
+  const next = new Int32Array(n);
   const multis = new Map<string, Multi>(); // RRsets with two or more records, by key + type
   const kept: SourcedRR[] = [];
-  for (const rr of records) {
-    const k = rr.owner.key;
-    const at = byOwner.get(k);
-    if (at === undefined) {
-      byOwner.set(k, rr);
+  for (let i = 0; i < n; i++) {
+    const rr = records[i]!;
+    const before = ids.size;
+    const o = ids.idOf(rr.owner.key);
+    next[i] = -1;
+    if (o === before) {
+      first[o] = i;
+      last[o] = i;
       kept.push(rr);
       continue;
-    }
-    let list: SourcedRR[];
-    if (Array.isArray(at)) list = at;
-    else {
-      list = [at];
-      byOwner.set(k, list);
     }
     let sameType = false;
     let dup = false;
     let id: string | null = null;
-    for (const m of list) {
+    for (let j = first[o]!; j !== -1; j = next[j]!) {
+      const m = records[j]!;
       if (m.type !== rr.type) continue;
       sameType = true;
       if (m.rdata.equals(rr.rdata) || rdataIdentity(m.type, m.rdata) === (id ??= rdataIdentity(rr.type, rr.rdata))) {
@@ -85,10 +130,11 @@ export function mergeRRsets(records: SourcedRR[]): { records: SourcedRR[]; notic
       }
     }
     if (sameType) {
-      const mk = k + String.fromCharCode(rr.type);
+      const mk = rr.owner.key + String.fromCharCode(rr.type);
       let set = multis.get(mk);
       if (!set) {
-        const members = list.filter((m) => m.type === rr.type);
+        const members: SourcedRR[] = [];
+        for (let j = first[o]!; j !== -1; j = next[j]!) if (records[j]!.type === rr.type) members.push(records[j]!);
         set = { members, ttl: members[members.length - 1]!.ttl, mismatch: null };
         multis.set(mk, set);
       }
@@ -97,21 +143,22 @@ export function mergeRRsets(records: SourcedRR[]): { records: SourcedRR[]; notic
       if (!dup) set.members.push(rr);
     }
     if (!dup) {
-      list.push(rr);
+      next[last[o]!] = i;
+      last[o] = i;
       kept.push(rr);
     }
   }
   const notices: SourceError[] = [];
   for (const s of multis.values()) {
     if (s.mismatch === null) continue;
-    const first = s.members[0]!;
+    const f = s.members[0]!;
     const m = s.mismatch;
     notices.push({
       file: m.file,
       line: m.line,
       message:
-        `TTL ${m.ttl} differs from TTL ${first.ttl} of the ${typeToText(first.type)} record at ${nameToText(first.owner)} ` +
-        `on line ${first.line}; an RRset has one TTL (RFC 2181 §5.2), so all get ${s.ttl}, the last one given (as Knot does)`,
+        `TTL ${m.ttl} differs from TTL ${f.ttl} of the ${typeToText(f.type)} record at ${nameToText(f.owner)} ` +
+        `on line ${f.line}; an RRset has one TTL (RFC 2181 §5.2), so all get ${s.ttl}, the last one given (as Knot does)`,
     });
     for (const r of s.members) r.ttl = s.ttl;
   }
@@ -141,8 +188,9 @@ export function checkZoneContent(records: SourcedRR[], origin: Name, file: strin
   const originText = nameToText(origin);
   const apexKey = origin.key;
   // Owners with one record (most of a large zone) are checked on the way; others are grouped.
-  const byOwner = new Map<string, SourcedRR | SourcedRR[]>();
-  const groups: SourcedRR[][] = [];
+  const ids = new OwnerIds(records.length);
+  const firstAt: SourcedRR[] = [];
+  const groups = new Map<number, SourcedRR[]>();
   let apexSoa: SourcedRR | undefined;
   let apexNs = false;
   for (const rr of records) {
@@ -176,16 +224,16 @@ export function checkZoneContent(records: SourcedRR[], origin: Name, file: strin
         message: `SOA record at ${nameToText(rr.owner)}, which is not the zone apex ${originText}; an SOA belongs only at the apex (RFC 1035 §5.2)`,
       });
     }
-    const at = byOwner.get(key);
-    if (at === undefined) byOwner.set(key, rr);
-    else if (Array.isArray(at)) at.push(rr);
+    const before = ids.size;
+    const o = ids.idOf(key);
+    if (o === before) firstAt.push(rr);
     else {
-      const g = [at, rr];
-      byOwner.set(key, g);
-      groups.push(g);
+      const g = groups.get(o);
+      if (g) g.push(rr);
+      else groups.set(o, [firstAt[o]!, rr]);
     }
   }
-  for (const g of groups) checkOwner(g, errors);
+  for (const g of groups.values()) checkOwner(g, errors);
   if (!apexSoa) {
     errors.push({ file, line: 0, message: `no SOA record at the zone apex ${originText}; add one, e.g. "@ SOA ns1 hostmaster 1 1h 15m 1w 1h" (RFC 1035 §5.2)` });
   }

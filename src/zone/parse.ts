@@ -216,6 +216,7 @@ class Parser {
 
     let ttl = -1;
     let sawClass = false;
+    let type: number | undefined;
     for (;;) {
       const t = tokens[k];
       if (t === undefined) {
@@ -230,8 +231,12 @@ class Parser {
       }
       const isIn = t.length === 2 && (c | 0x20) === 0x69 && (t.charCodeAt(1) | 0x20) === 0x6e;
       if (!isIn) {
+        type = lookupType(t);
+        if (type !== undefined) break;
         const cls = classWord(t);
-        if (cls === undefined) break; // the type
+        if (cls === undefined) {
+          throw new Error(`unknown record type "${t}"; use a known type or TYPEnnn with RFC 3597 data ("TYPE65534 \\# 2 abcd")`);
+        }
         if (cls !== RRClass.IN) {
           throw new Error(`class ${t.toUpperCase()} is not supported; hadns serves class IN only (remove "${t}" or write IN)`);
         }
@@ -242,12 +247,6 @@ class Parser {
     }
 
     const typeText = tokens[k]!;
-    const type = typeFromText(typeText);
-    if (type === undefined) {
-      throw new Error(
-        `unknown record type "${typeText}"; use a known type or TYPEnnn with RFC 3597 data ("TYPE65534 \\# 2 abcd")`,
-      );
-    }
     if (type === 0) throw new Error(`TYPE0 is reserved (RFC 6895 §3.1) and cannot be stored in a zone; remove this record`);
     if (isMetaType(type)) {
       throw new Error(`${typeText.toUpperCase()} is a query/meta type and cannot be stored in a zone; remove this record`);
@@ -278,6 +277,17 @@ class Parser {
     if (type === 6 && this.firstSoaOwner === null) this.firstSoaOwner = owner;
     this.records.push({ owner, type, class: RRClass.IN, ttl, rdata, file: scope.file, line: e.line });
   }
+}
+
+const typeCache = new Map<string, number>();
+
+/** typeFromText with a small cache: a zone repeats a handful of type words a million times. */
+function lookupType(t: string): number | undefined {
+  const hit = typeCache.get(t);
+  if (hit !== undefined) return hit;
+  const v = typeFromText(t);
+  if (v !== undefined && typeCache.size < 4096) typeCache.set(t, v);
+  return v;
 }
 
 /** The class a word names (IN is tested inline, being the common case); undefined for anything else. */

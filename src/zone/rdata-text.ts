@@ -256,38 +256,60 @@ function ipv4Into(text: string, out: Buffer, off: number): boolean {
   return part === 4;
 }
 
-/** IPv6 text (RFC 4291 §2.2, any valid form incl. `::` and a trailing dotted quad) → 16 octets. */
+function hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const l = c | 0x20;
+  if (l >= 0x61 && l <= 0x66) return l - 0x61 + 10;
+  return -1;
+}
+
+/** IPv6 text (RFC 4291 §2.2, any valid form incl. `::` and a trailing dotted quad) → 16 octets; one pass. */
 export function parseIPv6(text: string): Buffer | undefined {
+  const n = text.length;
+  if (n < 2 || n > 45) return undefined;
   const out = Buffer.alloc(16);
-  const dbl = text.indexOf("::");
-  if (dbl !== -1 && text.indexOf("::", dbl + 1) !== -1) return undefined;
-  const head = dbl === -1 ? text : text.slice(0, dbl);
-  const tail = dbl === -1 ? "" : text.slice(dbl + 2);
-  const groups = (s: string): string[] => (s === "" ? [] : s.split(":"));
-  const h = groups(head);
-  const t = groups(tail);
-  const words: number[] = [];
-  let v4: Buffer | undefined;
-  const all = [...h, ...t];
-  const lastIsV4 = all.length > 0 && all[all.length - 1]!.includes(".");
-  if (lastIsV4) {
-    v4 = Buffer.allocUnsafe(4);
-    if (!ipv4Into(all[all.length - 1]!, v4, 0)) return undefined;
-    if (t.length > 0) t.pop();
-    else h.pop();
+  let i = 0;
+  let w = 0; // words written
+  let gap = -1; // word index where "::" stands
+  if (text.charCodeAt(0) === 0x3a) {
+    if (text.charCodeAt(1) !== 0x3a) return undefined;
+    gap = 0;
+    i = 2;
+    if (i === n) return out;
   }
-  const slots = lastIsV4 ? 6 : 8;
-  const count = h.length + t.length;
-  if (dbl === -1 ? count !== slots : count > slots - 1) return undefined;
-  for (const g of [...h, ...t]) {
-    if (g.length < 1 || g.length > 4 || !/^[0-9a-fA-F]+$/.test(g)) return undefined;
-    words.push(parseInt(g, 16));
+  for (;;) {
+    const start = i;
+    let v = 0;
+    for (; i < n; i++) {
+      const d = hexDigit(text.charCodeAt(i));
+      if (d < 0) break;
+      v = v * 16 + d;
+    }
+    if (i < n && text.charCodeAt(i) === 0x2e) {
+      // Trailing dotted quad: the last 32 bits.
+      if (w > 6 || !ipv4Into(text.slice(start), out, 2 * w)) return undefined;
+      w += 2;
+      break;
+    }
+    if (i === start || i - start > 4 || w >= 8) return undefined;
+    out[2 * w] = v >> 8;
+    out[2 * w + 1] = v & 0xff;
+    w++;
+    if (i === n) break;
+    if (text.charCodeAt(i) !== 0x3a) return undefined;
+    i++;
+    if (text.charCodeAt(i) === 0x3a) {
+      if (gap !== -1) return undefined;
+      gap = w;
+      i++;
+      if (i === n) break;
+    } else if (i === n) return undefined;
   }
-  let w = 0;
-  for (let k = 0; k < h.length; k++) out.writeUInt16BE(words[w++]!, 2 * k);
-  const tailStart = slots - t.length;
-  for (let k = 0; k < t.length; k++) out.writeUInt16BE(words[w++]!, 2 * (tailStart + k));
-  if (v4) v4.copy(out, 12);
+  if (gap === -1) return w === 8 ? out : undefined;
+  if (w > 7) return undefined; // "::" stands for at least one zero word
+  const tail = w - gap;
+  out.copyWithin(16 - 2 * tail, 2 * gap, 2 * w);
+  out.fill(0, 2 * gap, 16 - 2 * tail);
   return out;
 }
 
@@ -318,6 +340,21 @@ const prefName: Encoder = (f, origin, t) => {
 };
 const txtLike: Encoder = (f, _origin, t) => {
   if (f.length === 0) throw new Error(`${t} record needs at least one character-string, e.g. "v=spf1 -all"`);
+  // Fast path: short plain-ASCII strings are written straight into one buffer.
+  let size = 0;
+  for (const s of f) {
+    if (size < 0 || s.length > 255 || !isPlainAscii(s)) size = -1;
+    else size += s.length + 1;
+  }
+  if (size >= 0) {
+    const out = Buffer.allocUnsafe(size);
+    let o = 0;
+    for (const s of f) {
+      out[o++] = s.length;
+      o += out.write(s, o, "latin1");
+    }
+    return out;
+  }
   const parts: Buffer[] = [];
   let total = 0;
   for (const s of f) {
@@ -332,6 +369,15 @@ const txtLike: Encoder = (f, _origin, t) => {
   }
   return Buffer.concat(parts, total);
 };
+
+/** No escapes and nothing beyond ASCII: the text is its own octets. */
+function isPlainAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x5c || c > 0x7f) return false;
+  }
+  return true;
+}
 const dsLike: Encoder = (f, _o, t) => {
   count(f, 4, Infinity, t, "key tag, algorithm, digest type and a hex digest");
   const out = Buffer.allocUnsafe(4);
