@@ -65,7 +65,7 @@ describe.each(TRANSPORTS)("over %s", (via) => {
     ]);
   });
 
-  it("the synthesized CNAME keeps the case of the query's own labels", async () => {
+  it("the synthesized CNAME keeps the case of the query's own labels (Knot DNS lower-cases them; names compare case-insensitively)", async () => {
     expect(await ask(via, { name: "WwW.dname.example.test", type: "A" })).toEqual([
       "rcode=0 opcode=0 flags=[qr aa] qd=1 an=3 ns=0 ar=0",
       DNAME,
