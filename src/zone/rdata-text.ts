@@ -19,52 +19,64 @@ const MAX_RDATA = 0xffff;
  * nameFromText. Throws an Error with a readable message.
  */
 export function nameFromField(text: string, origin: Name | null): Name {
-  const n = text.length;
-  if (n === 1) {
+  if (text.length === 1) {
     const c = text.charCodeAt(0);
-    if (c === 0x40 /* @ */) {
-      if (!origin) throw new Error(`"@" used with no $ORIGIN set; add a $ORIGIN line or write the name in full`);
-      return origin;
-    }
+    if (c === 0x40 /* @ */) return originOrThrow(origin);
     if (c === 0x2e) return ROOT;
   }
+  const wire = fastNameWire(text, origin);
+  return wire ? { wire, key: foldedKey(wire) } : slowName(text, origin);
+}
+
+/** The wire form of a name field in RDATA (a fresh buffer; no key is made). */
+export function nameWireFromField(text: string, origin: Name | null): Buffer {
+  if (text.length === 1) {
+    const c = text.charCodeAt(0);
+    if (c === 0x40 /* @ */) return Buffer.from(originOrThrow(origin).wire);
+    if (c === 0x2e) return Buffer.from([0]);
+  }
+  return fastNameWire(text, origin) ?? Buffer.from(slowName(text, origin).wire);
+}
+
+function originOrThrow(origin: Name | null): Name {
+  if (!origin) throw new Error(`"@" used with no $ORIGIN set; add a $ORIGIN line or write the name in full`);
+  return origin;
+}
+
+/** One pass for names without escapes; undefined sends the caller to the slow path (or its error). */
+function fastNameWire(text: string, origin: Name | null): Buffer | undefined {
+  const n = text.length;
   const absolute = n > 0 && text.charCodeAt(n - 1) === 0x2e;
-  if (n > 0 && (absolute || origin)) {
-    const relSize = n + 1; // "a.b" → 1a1b (n+1); "a.b." → 1a1b0 (n+1)
-    const size = absolute ? relSize : relSize + origin!.wire.length;
-    if (size <= MAX_NAME_WIRE) {
-      const wire = Buffer.allocUnsafe(size);
-      const stop = absolute ? n - 1 : n;
-      let lenPos = 0;
-      let o = 1;
-      let ok = true;
-      for (let i = 0; i < stop; i++) {
-        const c = text.charCodeAt(i);
-        if (c === 0x2e) {
-          const len = o - lenPos - 1;
-          if (len === 0 || len > 63) {
-            ok = false;
-            break;
-          }
-          wire[lenPos] = len;
-          lenPos = o++;
-        } else if (c < 0x21 || c > 0x7e || c === 0x5c) {
-          ok = false;
-          break;
-        } else {
-          wire[o++] = c;
-        }
-      }
-      const last = o - lenPos - 1;
-      if (ok && last > 0 && last <= 63) {
-        wire[lenPos] = last;
-        if (absolute) wire[o] = 0;
-        else origin!.wire.copy(wire, o);
-        return { wire, key: foldedKey(wire) };
-      }
+  if (n === 0 || !(absolute || origin)) return undefined;
+  const relSize = n + 1; // "a.b" → 1a1b (n+1); "a.b." → 1a1b0 (n+1)
+  const size = absolute ? relSize : relSize + origin!.wire.length;
+  if (size > MAX_NAME_WIRE) return undefined;
+  const wire = Buffer.allocUnsafe(size);
+  const stop = absolute ? n - 1 : n;
+  let lenPos = 0;
+  let o = 1;
+  for (let i = 0; i < stop; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e) {
+      const len = o - lenPos - 1;
+      if (len === 0 || len > 63) return undefined;
+      wire[lenPos] = len;
+      lenPos = o++;
+    } else if (c < 0x21 || c > 0x7e || c === 0x5c) {
+      return undefined;
+    } else {
+      wire[o++] = c;
     }
   }
-  return slowName(text, origin);
+  const last = o - lenPos - 1;
+  if (last === 0 || last > 63) return undefined;
+  wire[lenPos] = last;
+  if (absolute) wire[o] = 0;
+  else {
+    const ow = origin!.wire;
+    for (let j = 0; j < ow.length; j++) wire[o + j] = ow[j]!;
+  }
+  return wire;
 }
 
 const scratch = Buffer.allocUnsafe(MAX_NAME_WIRE);
@@ -332,11 +344,11 @@ function withU16(v: number, rest: Buffer): Buffer {
 
 const nameOnly: Encoder = (f, origin, t) => {
   count(f, 1, 1, t, "one field: a domain name");
-  return Buffer.from(nameFromField(f[0]!, origin).wire);
+  return nameWireFromField(f[0]!, origin);
 };
 const prefName: Encoder = (f, origin, t) => {
   count(f, 2, 2, t, "two fields: preference and domain name");
-  return withU16(uint(f[0]!, 0xffff, "preference", t), nameFromField(f[1]!, origin).wire);
+  return withU16(uint(f[0]!, 0xffff, "preference", t), nameWireFromField(f[1]!, origin));
 };
 const txtLike: Encoder = (f, _origin, t) => {
   if (f.length === 0) throw new Error(`${t} record needs at least one character-string, e.g. "v=spf1 -all"`);
@@ -429,8 +441,8 @@ const encoders = new Map<number, Encoder>([
     RRType.SOA,
     (f, origin, t) => {
       count(f, 7, 7, t, "seven fields: primary server, mailbox, serial, refresh, retry, expire, minimum");
-      const m = nameFromField(f[0]!, origin).wire;
-      const r = nameFromField(f[1]!, origin).wire;
+      const m = nameWireFromField(f[0]!, origin);
+      const r = nameWireFromField(f[1]!, origin);
       const out = Buffer.allocUnsafe(m.length + r.length + 20);
       m.copy(out, 0);
       r.copy(out, m.length);
@@ -453,7 +465,7 @@ const encoders = new Map<number, Encoder>([
     RRType.SRV,
     (f, origin, t) => {
       count(f, 4, 4, t, "four fields: priority, weight, port and target");
-      const target = nameFromField(f[3]!, origin).wire;
+      const target = nameWireFromField(f[3]!, origin);
       const out = Buffer.allocUnsafe(6 + target.length);
       out.writeUInt16BE(uint(f[0]!, 0xffff, "priority", t), 0);
       out.writeUInt16BE(uint(f[1]!, 0xffff, "weight", t), 2);
@@ -498,7 +510,7 @@ const encoders = new Map<number, Encoder>([
         oneCharString(f[2]!, "flags", t),
         oneCharString(f[3]!, "services", t),
         oneCharString(f[4]!, "regexp", t),
-        nameFromField(f[5]!, origin).wire,
+        nameWireFromField(f[5]!, origin),
       ]);
     },
   ],
@@ -528,7 +540,7 @@ const encoders = new Map<number, Encoder>([
     RRType.RP,
     (f, origin, t) => {
       count(f, 2, 2, t, "two names: a mailbox and a TXT name (. for none)");
-      return Buffer.concat([nameFromField(f[0]!, origin).wire, nameFromField(f[1]!, origin).wire]);
+      return Buffer.concat([nameWireFromField(f[0]!, origin), nameWireFromField(f[1]!, origin)]);
     },
   ],
 ]);
