@@ -1,5 +1,18 @@
 // Master-file parser (RFC 1035 §5.1): $ORIGIN, $TTL (RFC 2308 §4), $INCLUDE, owner/TTL/class
 // inheritance, every type in rdata-text.ts and RFC 3597 generic RDATA. Errors are collected, never thrown.
+//
+// Where servers disagree, hadns does this (Knot DNS 3.2 is the reference; tests pin each one):
+// - A record with no TTL takes $TTL; with no $TTL, the last explicit TTL (RFC 1035 §5.1, as BIND;
+//   Knot uses its default-ttl instead); with neither, opts.defaultTtl or 3600 (Knot's default-ttl,
+//   not the SOA MINIMUM) plus one warning.
+// - Identical records are kept once, silently, and an RRset with mixed TTLs gets its last TTL with
+//   a warning: both exactly as Knot loads a zone (see mergeRRsets).
+// - TXT/SPF strings over 255 octets are split into 255-octet strings (as Knot 3.2 does).
+// - Text beyond ASCII in character-strings is stored as UTF-8 (Knot refuses it).
+// - Names in RDATA keep their written case (Knot lower-cases them).
+// - `\#` RDATA for a type we can print must be valid for that type (Knot does not check).
+// - CAA tags must be letters and digits (RFC 8659 §4.1; Knot accepts any).
+// - An $INCLUDE sees a copy of the includer's origin, owner and TTLs; nothing flows back.
 
 import * as fs from "node:fs";
 import * as path from "node:path";
