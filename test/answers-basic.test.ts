@@ -41,12 +41,13 @@ beforeAll(async () => {
 afterAll(() => srv.close());
 
 /**
- * Send a query; check that the reply carries its ID and its question byte for byte; return the reply
- * as describe() lines (header, OPT, one line per RRset) without the size and question lines.
+ * Send a query (to `server`, by default the one serving EXAMPLE and DEEP); check that the reply carries
+ * its ID and its question byte for byte; return it as describe() lines (header, OPT, one line per
+ * RRset) without the size and question lines.
  */
-async function ask(via: Transport, q: QueryOptions): Promise<string[]> {
+async function ask(via: Transport, q: QueryOptions, server: HadnsHandle = srv): Promise<string[]> {
   const query = buildQuery(q);
-  const reply = await send(via, srv.host, srv.port, query);
+  const reply = await send(via, server.host, server.port, query);
   if (!reply) throw new Error(`no reply over ${via}`);
   const n = normalise(reply);
   expect(n.id).toBe(query.readUInt16BE(0));
@@ -156,13 +157,7 @@ describe("CH identity when configured", () => {
   });
   afterAll(() => chaos.close());
 
-  const askChaos = async (q: QueryOptions) => {
-    const reply = await send("udp", chaos.host, chaos.port, buildQuery(q));
-    return describeReply(normalise(reply!))
-      .split("\n")
-      .filter((l) => !l.startsWith("question="))
-      .map((l) => l.replace(/ size=\d+$/, ""));
-  };
+  const askChaos = (q: QueryOptions) => ask("udp", q, chaos);
 
   it("version.bind and id.server get TXT, class CH, TTL 0, without AA", async () => {
     expect(await askChaos({ name: "VERSION.bind", type: "TXT", class: "CH" })).toEqual([
@@ -178,5 +173,20 @@ describe("CH identity when configured", () => {
   it("other CH names and class ANY version.bind stay REFUSED", async () => {
     expect(await askChaos({ name: "www.example.test", type: "TXT", class: "CH" })).toEqual(["rcode=5 opcode=0 flags=[qr] qd=1 an=0 ns=0 ar=0"]);
     expect(await askChaos({ name: "version.bind", type: "TXT", class: "ANY" })).toEqual(["rcode=5 opcode=0 flags=[qr] qd=1 an=0 ns=0 ar=0"]);
+  });
+});
+
+describe("IPv6", () => {
+  let v6: HadnsHandle;
+  beforeAll(async () => {
+    v6 = await startHadns([{ origin: "example.test.", text: EXAMPLE }], { host: "::1" });
+  });
+  afterAll(() => v6.close());
+
+  it.each(TRANSPORTS)("answers on [::1] over %s", async (via) => {
+    expect(await ask(via, { name: "www.example.test", type: "AAAA" }, v6)).toEqual([
+      "rcode=0 opcode=0 flags=[qr aa] qd=1 an=1 ns=0 ar=0",
+      'AN www.example.test. 600 IN AAAA "2001:db8::1"',
+    ]);
   });
 });
