@@ -14,6 +14,7 @@ import { parseZoneFile, parseZoneText, type ParseOptions, type ParseResult } fro
 import { rdataToText, rrToText } from "../src/zone/rdata-format.js";
 import { rdataFromText } from "../src/zone/rdata-text.js";
 import { formatSourceError, type SourcedRR } from "../src/zone/rr.js";
+import { freePort } from "./support/ports.js";
 import { parseDuration, parseDurationMs, parseTtl } from "../src/zone/ttl.js";
 
 const FIX = fileURLToPath(new URL("./fixtures/zonefile/", import.meta.url));
@@ -593,7 +594,7 @@ function knotConf(dir: string, zoneFile: string, port: number): string {
 /** Load `file` in a throwaway knotd and AXFR it in RFC 3597 form: "owner ttl TYPEn hex" lines. */
 async function knotAxfr(file: string): Promise<string[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hadns-knot-zf-"));
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = await freePort();
   fs.writeFileSync(path.join(dir, "knot.conf"), knotConf(dir, file, port));
   const child = spawn(KNOTD, ["-c", path.join(dir, "knot.conf")], { stdio: "ignore" });
   try {
