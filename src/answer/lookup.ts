@@ -163,7 +163,8 @@ function answerAt(ctx: Ctx, landing: Landing, qtype: number, owner: Owner, name:
         target = replaceSuffix(name, landing.node.name, rdataNames(RRType.DNAME, dname.rdatas[0]!)[0]!);
       } catch (e) {
         if (!(e instanceof NameError)) throw e;
-        out.rcode = 6; // YXDOMAIN (RFC 6672 §2.2)
+        out.rcode = 6; // YXDOMAIN (RFC 6672 §2.2), with the SOA as Knot DNS sends it
+        addSoa(zone, out);
         return undefined;
       }
       out.answer.push({ owner, type: RRType.CNAME, class: dname.class, ttl: dname.ttl, rdatas: [target.wire] });

@@ -17,22 +17,22 @@ export interface PoolPlace {
 export function checkPoolsAgainstZones(pools: PoolPlace[], zones: readonly Zone[], configFile: string): SourceError[] {
   const errors: SourceError[] = [];
   const owners = new Map<string, Set<number>>();
-  pools.forEach((p, i) => {
+  for (const p of pools) {
     const at = { file: p.file ?? configFile, line: p.line ?? 0 };
-    const err = (message: string) => errors.push({ ...at, message: `pools[${i}] (${p.name} ${p.type}): ${message}` });
+    const err = (message: string) => errors.push({ ...at, message: `pool ${p.name} ${p.type}: ${message}` });
     let name;
     try {
       name = nameFromText(p.name.endsWith(".") ? p.name : p.name + ".");
     } catch (e) {
       err(`bad name: ${e instanceof NameError ? e.message : String(e)}`);
-      return;
+      continue;
     }
     const type = typeFromText(p.type) ?? -1;
     let zone: Zone | undefined;
     for (const z of zones) if (isAtOrBelow(name.key, z.origin.key) && (!zone || z.origin.key.length > zone.origin.key.length)) zone = z;
     if (!zone) {
       err(`the name is outside every zone served (${zones.map((z) => nameToText(z.origin)).join(", ") || "none"}); a pool answers inside a zone hadns serves`);
-      return;
+      continue;
     }
     const seen = owners.get(name.key) ?? new Set<number>();
     if (seen.has(type)) err(`another pool already answers ${p.type} at this name`);
@@ -55,7 +55,7 @@ export function checkPoolsAgainstZones(pools: PoolPlace[], zones: readonly Zone[
       }
     }
     const node = zone.nodes.get(name.key);
-    if (!node) return;
+    if (!node) continue;
     if (name.key !== zone.origin.key && node.rrsets.has(RRType.NS)) err(`the name is a delegation point in ${zone.file}`);
     if (node.rrsets.has(type)) err(`${zone.file} also has ${p.type} records at ${p.name}: remove them from the zone file, the pool answers that type`);
     if (type === RRType.CNAME) {
@@ -64,6 +64,6 @@ export function checkPoolsAgainstZones(pools: PoolPlace[], zones: readonly Zone[
     } else if (node.rrsets.has(RRType.CNAME)) {
       err(`${zone.file} has a CNAME at ${p.name}; an ${p.type} pool cannot stand beside it (RFC 1034 §3.6.2)`);
     }
-  });
+  }
   return errors;
 }

@@ -33,12 +33,12 @@ export function listenTcp(host: string, port: number, answerer: Answerer, opts: 
     socket.on("close", () => sockets.delete(socket));
     serveConnection(socket, answerer, opts);
   });
-  server.on("error", (e) => log.warn({ err: e, listener: `${host}:${port}/tcp` }, "TCP listener error"));
   return new Promise((resolve, reject) => {
     const onError = (e: Error) => reject(e);
     server.once("error", onError);
     server.listen({ host, port, exclusive: true, ipv6Only: host.includes(":"), backlog: 511 }, () => {
       server.off("error", onError);
+      server.on("error", (e) => log.warn({ err: e, listener: `${host}:${port}/tcp` }, "TCP listener error"));
       const close = () =>
         new Promise<void>((res) => {
           server.close(() => res());

@@ -71,8 +71,18 @@ export function decodeQuery(msg: Buffer, q: Query): Verdict {
   const ns = (msg[8]! << 8) | msg[9]!;
   const ar = (msg[10]! << 8) | msg[11]!;
   q.qdcount = qd;
-  if (qd > 1) return Verdict.FORMERR;
   let off = 12;
+  if (qd > 1) {
+    // Not answerable, but find the OPT so the FORMERR carries one (RFC 6891 §7).
+    for (let i = 0; i < qd; i++) {
+      off = skipName(msg, off, end);
+      if (off < 0 || off + 4 > end) return Verdict.FORMERR;
+      off += 4;
+    }
+    q.questionEnd = off;
+    findOpt(msg, off, end, an, ns, ar, q);
+    return Verdict.FORMERR;
+  }
   if (qd === 1) {
     // The question name: plain labels only (a pointer here could only point into the header).
     // Most names arrive in lower case: then the key is the bytes as sent; else fold a copy.
@@ -109,7 +119,12 @@ export function decodeQuery(msg: Buffer, q: Query): Verdict {
   q.questionEnd = off;
   // A query carries no answer or authority records (Knot DNS answers FORMERR, and so do we).
   if (an !== 0 || ns !== 0) return Verdict.FORMERR;
-  const records = ar;
+  return findOpt(msg, off, end, 0, 0, ar, q);
+}
+
+/** Walk the records after the question, noting the OPT (RFC 6891 §6.1.1); OK only if they end the message. */
+function findOpt(msg: Buffer, off: number, end: number, an: number, ns: number, ar: number, q: Query): Verdict {
+  const records = an + ns + ar;
   for (let i = 0; i < records; i++) {
     off = skipName(msg, off, end);
     if (off < 0 || off + 10 > end) return Verdict.FORMERR;
@@ -118,8 +133,9 @@ export function decodeQuery(msg: Buffer, q: Query): Verdict {
     const rdata = off + 10;
     if (rdata + rdlen > end) return q.edns ? formerrWithoutOpt(q) : Verdict.FORMERR;
     if (type === RRType.OPT) {
-      // RFC 6891 §6.1.1: one OPT. Its owner should be the root; like Knot DNS we do not insist.
-      if (q.edns) return formerrWithoutOpt(q);
+      // RFC 6891 §6.1.1: one OPT, in the additional section. Its owner should be the root; like Knot
+      // DNS we do not insist.
+      if (q.edns || i < an + ns) return formerrWithoutOpt(q);
       q.edns = true;
       q.ednsSize = msg.readUInt16BE(off + 2);
       q.ednsVersion = msg[off + 5]!;

@@ -54,7 +54,8 @@ export function loadZone(spec: ZoneSpec, opts: { zonesRoot?: string } = {}): { z
     errors.push({ file: spec.file, line: 0, message: "cannot tell the zone's origin: add $ORIGIN, name the file after the zone (example.test.zone), or give `origin` in the config" });
     return { errors };
   }
-  errors.push(...checkZoneContent(parsed.records, zoneOrigin, spec.file));
+  // A file that could not be read has no records: "no SOA" on top of "cannot read" would only confuse.
+  if (parsed.records.length > 0 || parsed.errors.length === 0) errors.push(...checkZoneContent(parsed.records, zoneOrigin, spec.file));
   if (errors.length > 0) return { errors };
   return { zone: new Zone({ origin: zoneOrigin, file: spec.file }, parsed.records), errors };
 }
