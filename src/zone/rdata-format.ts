@@ -1,5 +1,5 @@
-// Wire RDATA → presentation text per type (RFC 1035 §5.1 and each type's RFC); types without a
-// text form here, and malformed-free unknown types, print as RFC 3597 §5 `\# len hex`.
+// Wire RDATA → presentation text per type (RFC 1035 §5.1 and each type's RFC); types with no
+// text form here (and unknown types) print as RFC 3597 §5 `\# len hex`.
 
 import { RRType, classToText, typeToText } from "../wire/constants.js";
 import { nameFromWire, nameToText } from "../wire/name.js";
