@@ -361,13 +361,15 @@ async function profile(o, zone, files) {
   const prof = fs.readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"));
   if (prof.length === 0) throw new Error(`no .cpuprofile written in ${dir} (did hadns exit cleanly? see bench/out/hadns.log)`);
   const file = path.join(dir, prof[0]);
-  const { totalMs, idleMs, top } = topSelfTime(file, { repo: REPO, limit: 10 });
+  const { totalMs, idleMs, top, byGroup } = topSelfTime(file, { repo: REPO, limit: 10 });
   const lines = [
     `hadns under dnsperf, set "${set}", ${o.duration} s at full load: ${fmtInt(full.qps)} q/s, lost ${full.lost}. Profile ${path.relative(REPO, file)}: ${(totalMs / 1000).toFixed(1)} s sampled, ${((100 * idleMs) / totalMs).toFixed(1)} % idle (includes start-up and the warm-up).`,
     "",
     "| # | function | where | self ms | % of non-idle |",
     "|---:|---|---|---:|---:|",
     ...top.map((t, i) => `| ${i + 1} | ${t.fn} | ${t.where || "(native)"} | ${t.selfMs.toFixed(0)} | ${t.pct.toFixed(1)} % |`),
+    "",
+    `Non-idle self time by where the code lives: ${byGroup.map((g) => `${g.group} ${g.pct.toFixed(1)} %`).join(", ")}.`,
   ];
   const text = lines.join("\n");
   fs.writeFileSync(path.join(OUT, "profile.md"), text + "\n");

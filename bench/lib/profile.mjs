@@ -5,7 +5,7 @@ import path from "node:path";
 
 /**
  * @returns {{ totalMs: number, idleMs: number, top: {fn: string, where: string, selfMs: number, pct: number}[] }}
- *   pct is the share of non-idle time.
+ *   pct is the share of non-idle time; byGroup sums it by where the code lives.
  */
 export function topSelfTime(file, { repo, limit = 10 } = {}) {
   const prof = JSON.parse(fs.readFileSync(file, "utf8"));
@@ -35,6 +35,14 @@ export function topSelfTime(file, { repo, limit = 10 } = {}) {
     agg.set(key, (agg.get(key) ?? 0) + us);
   }
   const busy = total - idle;
+  // Where the non-idle time goes: hadns's own code, Node's JS internals, or native (syscalls, GC).
+  const groups = {};
+  for (const [key, us] of agg) {
+    const where = key.split("\u0000")[1];
+    const g = where.startsWith("node:") ? "Node internals (node:*)" : where === "" ? "native ((program), GC, builtins)" : where.includes("node_modules") ? "dependencies" : "hadns (dist/)";
+    groups[g] = (groups[g] ?? 0) + us;
+  }
+  const byGroup = Object.entries(groups).sort((a, b) => b[1] - a[1]).map(([group, us]) => ({ group, pct: (100 * us) / busy }));
   const top = [...agg.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, limit)
@@ -42,5 +50,5 @@ export function topSelfTime(file, { repo, limit = 10 } = {}) {
       const [fn, where] = key.split("\u0000");
       return { fn, where, selfMs: us / 1000, pct: (100 * us) / busy };
     });
-  return { totalMs: total / 1000, idleMs: idle / 1000, top };
+  return { totalMs: total / 1000, idleMs: idle / 1000, top, byGroup };
 }
