@@ -9,7 +9,7 @@
 
 import { LRUCache } from "lru-cache";
 import { Opcode, Rcode, RRClass, RRType } from "../wire/constants.js";
-import { nameFromWire, parentKey, type Name } from "../wire/name.js";
+import { nameFromWire, nameToText, parentKey, type Name } from "../wire/name.js";
 import { decodeQuery, Query, Verdict } from "../wire/query.js";
 import { edeOption, udpLimit, writeAnswer, writeEmpty } from "../wire/response.js";
 import { QNAME, type Owner } from "../wire/body-writer.js";
@@ -19,9 +19,12 @@ import { compileTemplate, type Template } from "./template.js";
 import { chaosTemplates, type ChaosOptions } from "./chaos.js";
 import { Choice, resolveSlot, type Slot } from "./choice.js";
 import type { PoolRender } from "./pools.js";
+import { QueryStats, TRANSPORT_TCP, TRANSPORT_UDP } from "./stats.js";
 
 export interface EngineOptions {
   chaos?: ChaosOptions;
+  /** Counters shared across engines (reloads); a fresh set when absent. */
+  stats?: QueryStats;
   /** Pools present from the start, with their first answers (after the first round of probes). */
   pools?: Array<{ name: Name; type: number; render: PoolRender }>;
 }
@@ -57,6 +60,8 @@ interface NameEntry {
 
 interface ZoneTables {
   zone: Zone;
+  /** Index of the zone in the query counters. */
+  statIndex: number;
   nodata: Template;
   nxdomain: Template;
   referrals: Map<ZoneNode, Lane>;
@@ -84,9 +89,13 @@ export class QueryEngine implements Dynamic {
   /** Lanes to recompile when the pool at a node key changes. */
   private readonly dependents = new Map<string, Set<Lane>>();
   readonly zones: readonly Zone[];
+  readonly stats: QueryStats;
+  /** Counter index of the zone the last query landed in (0: none). */
+  private lastZone = 0;
 
   constructor(zones: Zone[], opts: EngineOptions = {}) {
     this.zones = zones;
+    this.stats = opts.stats ?? new QueryStats();
     this.chaos = chaosTemplates(opts.chaos ?? {});
     const apexes = new Map<string, Zone>();
     for (const z of zones) apexes.set(z.origin.key, z);
@@ -151,7 +160,7 @@ export class QueryEngine implements Dynamic {
     const apex = zone.apex;
     const nodata = compileTemplate(resolve({ zone, landing: { kind: "exact", node: apex }, qtype: OTHER, owner: apex.name }), zone.origin);
     const nxdomain = compileTemplate(resolve({ zone, landing: { kind: "nxdomain", encloser: apex }, qtype: OTHER, owner: apex.name }), zone.origin);
-    return { zone, nodata, nxdomain, referrals: new Map(), wildcards: new Map() };
+    return { zone, statIndex: this.stats.zone(nameToText(zone.origin)), nodata, nxdomain, referrals: new Map(), wildcards: new Map() };
   }
 
   private exactLane(t: ZoneTables, node: ZoneNode): Lane | null {
@@ -278,6 +287,18 @@ export class QueryEngine implements Dynamic {
 
   /** Answer one query message; null means send nothing (not a query we answer at all). */
   answer(msg: Buffer, transport: Transport): Buffer | null {
+    this.lastZone = 0;
+    const res = this.respond(msg, transport);
+    if (res !== null) {
+      const q = this.q;
+      const rcode = (res[3]! & 0xf) | (q.edns && q.ednsVersion > 0 ? 16 : 0);
+      this.stats.count(this.lastZone, q.qtype, rcode, transport === "udp" ? TRANSPORT_UDP : TRANSPORT_TCP);
+      if (res[2]! & 0x02) this.stats.truncated++;
+    }
+    return res;
+  }
+
+  private respond(msg: Buffer, transport: Transport): Buffer | null {
     const q = this.q;
     const verdict = decodeQuery(msg, q);
     if (verdict === Verdict.DROP) return null;
@@ -304,12 +325,14 @@ export class QueryEngine implements Dynamic {
     const qtype = q.qtype;
     const entry = this.names.get(key);
     if (entry) {
+      this.lastZone = entry.tables.statIndex;
       const lane = qtype === RRType.DS && entry.parentDs ? entry.parentDs : entry.exact;
       return lane ? pick(lane, qtype) : this.perQueryAnswer(entry, q, msg);
     }
     let off = key.charCodeAt(0) + 1;
     while (off < key.length) {
       const encloser = this.names.get(key.substring(off));
+      if (encloser) this.lastZone = encloser.tables.statIndex;
       if (encloser) return encloser.below ? pick(encloser.below, qtype) : this.perQueryAnswer(encloser, q, msg);
       off += key.charCodeAt(off) + 1;
     }
