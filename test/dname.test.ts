@@ -132,11 +132,16 @@ describe.each(TRANSPORTS)("over %s", (via) => {
     ]);
   });
 
-  it("a substitution longer than 255 octets is YXDOMAIN with the DNAME alone (RFC 6672 §2.2)", async () => {
+  // Knot DNS, after YXDOMAIN, goes on looking up the DNAME's *target* as if it were a CNAME's: with
+  // the target outside the zone (as here) it sends the DNAME alone; with the target an empty
+  // non-terminal of the zone, DNAME + SOA; with no such name, NXDOMAIN instead of YXDOMAIN. hadns
+  // always sends YXDOMAIN with the DNAME and the zone's SOA.
+  it("a substitution longer than 255 octets is YXDOMAIN with the DNAME and the SOA (RFC 6672 §2.2; Knot omits the SOA here)", async () => {
     const name = `${L63("a")}.${L63("b")}.${L63("c")}.long.example.test`;
     expect(await ask(via, { name, type: "A" })).toEqual([
-      "rcode=6 opcode=0 flags=[qr aa] qd=1 an=1 ns=0 ar=0",
+      "rcode=6 opcode=0 flags=[qr aa] qd=1 an=1 ns=1 ar=0",
       `AN long.example.test. 300 IN DNAME "${L63("a")}.${L63("b")}.${L63("c")}.test"`,
+      SOA,
     ]);
   });
 });

@@ -133,6 +133,13 @@ describe.each(TRANSPORTS)("over %s", (via) => {
 
   it("QDCOUNT 2 gets FORMERR (the issue's rule; Knot DNS drops it)", async () => {
     expect(await raw(via, Buffer.concat([header(RD, 2), QUESTION, QUESTION]))).toEqual(["rcode=1 opcode=0 flags=[qr rd] qd=0 an=0 ns=0 ar=0", "question="]);
+    // With EDNS the FORMERR carries an OPT (RFC 6891 §7).
+    const opt = Buffer.from("00002904d0000000000000", "hex"); // root, OPT, payload 1232, no options
+    expect(await raw(via, Buffer.concat([header(0, 2, 0, 0, 1), QUESTION, QUESTION, opt]))).toEqual([
+      "rcode=1 opcode=0 flags=[qr] qd=0 an=0 ns=0 ar=1",
+      "question=",
+      "OPT payload=1232 v=0 do=false ext=0 z=0 opts=[]",
+    ]);
   });
 
   it("a compression pointer in the question name, even a loop, gets FORMERR without the question (Knot DNS drops it)", async () => {
