@@ -87,6 +87,18 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
     return this.started;
   }
 
+  /** Warm start: take saved states for known targets before the first round (see EndpointState.restore). */
+  seed(saved: Array<{ check: string; address: string; status: "up" | "down"; since: number; reason: string }>): number {
+    let n = 0;
+    for (const s of saved) {
+      const t = this.targets.get(endpointKey(s.check, s.address));
+      if (!t || t.state.status !== "unknown") continue;
+      t.state.restore(s.status, s.since, s.reason);
+      n++;
+    }
+    return n;
+  }
+
   /** Status of one probed endpoint; "unknown" before its first probe or when no such target exists. */
   status(check: string, address: string): EndpointStatus {
     return this.targets.get(endpointKey(check, address))?.state.status ?? "unknown";

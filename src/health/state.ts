@@ -69,10 +69,28 @@ export class EndpointState {
     );
   }
 
+  /** A state restored from the warm-start file, until the first probe confirms or corrects it. */
+  private restored = false;
+
+  /** Start from a saved state (warm start): answers use it at once; the first probe is decisive. */
+  restore(status: "up" | "down", since: number, reason: string): void {
+    this.status = status;
+    this.since = since;
+    this.reason = `restored: ${reason}`;
+    this.restored = true;
+  }
+
   /** Feed one probe result; returns the transition it caused, if any. */
   observe(ok: boolean, reason: string, at: number): StateChange | null {
     this.probes++;
     if (!ok) this.failures++;
+    if (this.restored) {
+      // The first probe after a warm start decides, as a first probe does: a saved state that is no
+      // longer true is corrected at once, not after fall/rise probes.
+      this.restored = false;
+      if ((ok ? "up" : "down") !== this.status) return this.move(ok ? "up" : "down", `first probe after restart: ${reason}`, at);
+      return null;
+    }
     const from = this.status;
     switch (this.status) {
       case "unknown":

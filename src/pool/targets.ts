@@ -62,3 +62,9 @@ export function poolsByTarget(pools: PoolSpec[]): Map<string, PoolSpec[]> {
   }
   return out;
 }
+
+/** The monitor target key (`check|address`) endpoint i is probed as, or undefined when it has no check. */
+export function endpointKeyOf(pool: PoolSpec, i: number): string | undefined {
+  const check = endpointCheck(pool, i);
+  return check === undefined ? undefined : endpointKey(check, endpointProbeAddress(pool, i));
+}

@@ -1,17 +1,13 @@
-// One running hadns: the health monitor, the pools that follow it, the compiled answers and the
-// listeners, started in that order. The first round of probes completes (each bounded by its
-// timeout) before any listener opens, so no pool is ever answered from a guess.
+// Starting hadns from loaded inputs: a thin front of Runtime for callers (tests, `hadns serve`) that
+// have their zones and health settings in hand.
 
 import type { Logger } from "pino";
-import { buildEngine, type QueryEngine } from "../answer/engine.js";
 import type { ChaosOptions } from "../answer/chaos.js";
-import { HealthMonitor } from "../health/monitor.js";
 import type { CheckSpec } from "../health/types.js";
-import { LivePools } from "../pool/live.js";
-import { poolTargets } from "../pool/targets.js";
 import type { PoolSpec } from "../pool/types.js";
 import type { Zone } from "../zone/zone.js";
-import { startServer, type ListenAddress, type RunningServer, type ServerOptions } from "./server.js";
+import { Runtime, type Inputs, type RuntimeOptions } from "./runtime.js";
+import type { ListenAddress, ServerOptions } from "./server.js";
 
 export interface InstanceOptions {
   zones: Zone[];
@@ -21,45 +17,18 @@ export interface InstanceOptions {
   checks?: Map<string, CheckSpec>;
   pools?: PoolSpec[];
   tcp?: Pick<ServerOptions, "tcpIdleTimeoutMs" | "tcpMaxConnections" | "tcpMaxPendingBytes">;
+  reload?: RuntimeOptions["reload"];
+  warm?: RuntimeOptions["warm"];
 }
 
-export interface Instance {
-  server: RunningServer;
-  engine: QueryEngine;
-  monitor: HealthMonitor;
-  pools: LivePools;
-  close(): Promise<void>;
-}
+export type Instance = Runtime;
 
-export async function startInstance(opts: InstanceOptions): Promise<Instance> {
-  const log = opts.logger;
-  const pools = opts.pools ?? [];
-  const monitor = new HealthMonitor({ checks: opts.checks ?? new Map(), targets: poolTargets(pools), logger: log });
-  if (pools.length > 0) {
-    const t0 = Date.now();
-    await monitor.start();
-    log.info({ pools: pools.length, ms: Date.now() - t0 }, "first round of health checks done; pools answer from known state");
-  }
-  const live = new LivePools(pools, monitor, log);
-  let engine: QueryEngine;
-  let server: RunningServer;
-  try {
-    engine = buildEngine(opts.zones, { ...(opts.chaos ? { chaos: opts.chaos } : {}), pools: live.renders() });
-    live.attach(engine);
-    server = await startServer({ listen: opts.listen, engine, logger: log, ...(opts.tcp ?? {}) });
-  } catch (e) {
-    live.close();
-    await monitor.stop();
-    throw e;
-  }
-  return {
-    server,
-    engine,
-    monitor,
-    pools: live,
-    async close() {
-      live.close();
-      await Promise.all([server.close(), monitor.stop()]);
-    },
-  };
+export function startInstance(opts: InstanceOptions): Promise<Runtime> {
+  const inputs: Inputs = { zones: opts.zones, checks: opts.checks ?? new Map(), pools: opts.pools ?? [], errors: [] };
+  if (opts.chaos) inputs.chaos = opts.chaos;
+  const rtOpts: RuntimeOptions = { listen: opts.listen, logger: opts.logger };
+  if (opts.tcp) rtOpts.tcp = opts.tcp;
+  if (opts.reload) rtOpts.reload = opts.reload;
+  if (opts.warm) rtOpts.warm = opts.warm;
+  return Runtime.start(inputs, rtOpts);
 }
