@@ -234,6 +234,9 @@ export class QueryEngine implements Dynamic {
     if (!src.only) {
       for (const n of visited) {
         for (const type of n.rrsets.keys()) types.add(type);
+        // Types whose answer differs from "other" without the node holding them.
+        if (n.rrsets.has(RRType.CNAME)) types.add(RRType.RRSIG).add(RRType.NSEC);
+        if (n.delegation === n) types.add(RRType.DS);
         for (const type of this.typesAt(n.name.key) ?? []) types.add(type);
       }
     }
@@ -303,8 +306,9 @@ export class QueryEngine implements Dynamic {
     const verdict = decodeQuery(msg, q);
     if (verdict === Verdict.DROP) return null;
     if (verdict === Verdict.FORMERR) return writeEmpty(q, msg, Rcode.FORMERR);
-    if (q.opcode !== Opcode.QUERY) return writeEmpty(q, msg, Rcode.NOTIMP);
+    // RFC 6891 §6.1.3: an unknown EDNS version is BADVERS before anything else is looked at.
     if (q.edns && q.ednsVersion > 0) return writeEmpty(q, msg, Rcode.BADVERS);
+    if (q.opcode !== Opcode.QUERY) return writeEmpty(q, msg, Rcode.NOTIMP);
     if (!q.hasQuestion) return writeEmpty(q, msg, Rcode.FORMERR);
     const limit = transport === "udp" ? udpLimit(q) : 65535;
     if (q.qtype === 0) return writeEmpty(q, msg, Rcode.NOTIMP); // as Knot DNS

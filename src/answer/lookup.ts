@@ -34,7 +34,9 @@ export type Landing =
   | { kind: "dname"; node: ZoneNode }
   | { kind: "nxdomain"; encloser: ZoneNode };
 
-/** Longest CNAME/DNAME chain followed inside one zone before we stop (loops are cut earlier). */
+/** Most CNAMEs put in one answer, as Knot DNS does (loops are cut earlier). */
+const MAX_CNAMES = 5;
+/** Steps of a chain (CNAME or DNAME) before we stop. */
 const MAX_CHAIN = 16;
 
 /** Where a name inside `zone` lands (step 1). */
@@ -175,7 +177,11 @@ function answerAt(ctx: Ctx, landing: Landing, qtype: number, owner: Owner, name:
       const node = landing.node;
       visited?.add(node);
       const found = rrsetAt(ctx, node, qtype === RRType.ANY ? lowestType(ctx, node) : qtype);
-      const cname = found ? undefined : qtype === RRType.ANY ? undefined : rrsetAt(ctx, node, RRType.CNAME);
+      // ANY stops at the CNAME itself; RRSIG and NSEC live beside a CNAME (RFC 4035 §2.5), so they
+      // do not follow it either.
+      const follows = qtype !== RRType.ANY && qtype !== RRType.RRSIG && qtype !== RRType.NSEC;
+      const cname = found || !follows ? undefined : rrsetAt(ctx, node, RRType.CNAME);
+      if (cname && countCnames(out) >= MAX_CNAMES) return undefined;
       const hit = found ?? cname;
       if (hit?.ede) out.ede = hit.ede;
       if (hit?.servfail) {
@@ -190,6 +196,12 @@ function answerAt(ctx: Ctx, landing: Landing, qtype: number, owner: Owner, name:
       return hit === cname ? rdataNames(RRType.CNAME, hit.set.rdatas[0]!)[0] : undefined;
     }
   }
+}
+
+function countCnames(out: Outcome): number {
+  let n = 0;
+  for (const s of out.answer) if (s.type === RRType.CNAME) n++;
+  return n;
 }
 
 /** ANY gets the node's lowest type (Knot DNS's choice); -1 when the node holds nothing. */
@@ -217,15 +229,22 @@ function addAdditional(ctx: Ctx, out: Outcome): void {
     for (const rd of s.rdatas) {
       const target = additionalTarget(s.type, rd);
       if (!target || !isAtOrBelow(target.key, zone.origin.key)) continue;
-      const node = zone.nodes.get(target.key);
-      if (!node) continue;
+      // The target's own node, or the wildcard that would answer for it (as Knot DNS does).
+      let node = zone.nodes.get(target.key);
+      let owner: Name | undefined;
+      if (!node) {
+        const landing = locate(zone, target.key, RRType.A);
+        if (landing.kind !== "wildcard") continue;
+        node = landing.node;
+        owner = target;
+      }
       ctx.visited?.add(node);
       for (const t of [RRType.A, RRType.AAAA]) {
         const set = rrsetAt(ctx, node, t)?.set;
         const id = `${target.key}/${t}`;
         if (!set || have.has(id)) continue;
         have.add(id);
-        out.additional.push(fromRRset(set));
+        out.additional.push(fromRRset(set, owner ?? set.owner));
       }
     }
   }

@@ -47,6 +47,8 @@ export function compileTemplate(outcome: Outcome, questionSuffix: Name): Templat
   };
   put(outcome.answer, 0);
   put(outcome.authority, 1);
+  // Nothing points into the additional section, so any of its RRsets can be left out over UDP.
+  w.freeze();
   put(outcome.additional, 2);
   const { body, relocs } = w.finish();
   let flags = Flag.QR | (outcome.rcode & 0xf);

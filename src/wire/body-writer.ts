@@ -30,6 +30,8 @@ export class BodyWriter {
   private readonly base: number;
   private readonly targets = new Map<string, Target>();
   private readonly relocs: number[] = [];
+  /** Once set, names written are not compression targets (see freeze). */
+  private frozen = false;
 
   constructor(questionSuffix: Name) {
     this.base = 12 + questionSuffix.wire.length + 4;
@@ -94,7 +96,7 @@ export class BodyWriter {
         return;
       }
       const here = this.base + this.pos;
-      if (here + MAX_SHIFT <= MAX_POINTER && !this.targets.has(key.substring(i))) {
+      if (!this.frozen && here + MAX_SHIFT <= MAX_POINTER && !this.targets.has(key.substring(i))) {
         this.targets.set(key.substring(i), { offset: here, moves: true });
       }
       const len = key.charCodeAt(i);
@@ -131,6 +133,14 @@ export class BodyWriter {
     }
     if (off < rdata.length) this.bytes(rdata.subarray(off));
     this.buf.writeUInt16BE(this.pos - lenAt - 2, lenAt);
+  }
+
+  /**
+   * From now on no name written becomes a compression target: records written after this point can
+   * be left out of a message one by one (the additional section over UDP) without breaking pointers.
+   */
+  freeze(): void {
+    this.frozen = true;
   }
 
   finish(): { body: Buffer; relocs: Uint16Array } {

@@ -40,40 +40,30 @@ export function writeAnswer(q: Query, msg: Buffer, t: Template, limit: number): 
   const qEnd = q.questionEnd;
   const option = q.edns ? t.ednsOption : null;
   const optLen = q.edns ? OPT_LEN + (option ? option.length : 0) : 0;
-  let bodyLen = t.body.length;
-  let an = t.counts[0];
-  let ns = t.counts[1];
-  let ar = t.counts[2];
-  let tc = 0;
-  if (qEnd + bodyLen + optLen > limit) {
-    // Keep whole RRsets in order while they fit.
-    const room = limit - qEnd - optLen;
-    an = ns = ar = 0;
-    bodyLen = 0;
-    const n = t.setEnds.length;
-    for (let i = 0; i < n; i++) {
-      if (t.setEnds[i]! > room) {
-        // Answer or authority data (or a referral's glue) that does not fit sets TC.
-        if (t.setSections[i]! < 2 || t.glueRequired) tc = 0x0200;
-        break;
-      }
-      bodyLen = t.setEnds[i]!;
-      const c = t.setCounts[i]!;
-      const s = t.setSections[i]!;
-      if (s === 0) an += c;
-      else if (s === 1) ns += c;
-      else ar += c;
-    }
-  }
+  if (qEnd + t.body.length + optLen > limit) return writeTruncated(q, msg, t, limit, optLen, option);
+  const bodyLen = t.body.length;
   const size = qEnd + bodyLen + optLen;
   const out = Buffer.allocUnsafe(size);
-  // Header and question by hand: for a few dozen bytes this beats Buffer#copy's native call.
-  const flags = t.flags | tc | (q.flags & COPIED_FLAGS);
+  writeHeader(out, q, t.flags, t.counts[0], t.counts[1], t.counts[2]);
+  // The question by hand: for a few dozen bytes this beats Buffer#copy's native call.
+  for (let i = 12; i < qEnd; i++) out[i] = msg[i]!;
+  out.set(t.body, qEnd);
+  const delta = q.qnameLen - t.suffixLen;
+  if (delta !== 0) {
+    const relocs = t.relocs;
+    for (let i = 0; i < relocs.length; i++) movePointer(out, qEnd + relocs[i]!, delta);
+  }
+  if (q.edns) writeOpt(out, qEnd + bodyLen, q, t.extRcode, option);
+  return out;
+}
+
+function writeHeader(out: Buffer, q: Query, flags: number, an: number, ns: number, ar: number): void {
+  const f = flags | (q.flags & COPIED_FLAGS);
   const arOut = q.edns ? ar + 1 : ar;
   out[0] = q.id >> 8;
   out[1] = q.id;
-  out[2] = flags >> 8;
-  out[3] = flags;
+  out[2] = f >> 8;
+  out[3] = f;
   out[4] = 0;
   out[5] = 1;
   out[6] = an >> 8;
@@ -82,23 +72,63 @@ export function writeAnswer(q: Query, msg: Buffer, t: Template, limit: number): 
   out[9] = ns;
   out[10] = arOut >> 8;
   out[11] = arOut;
-  for (let i = 12; i < qEnd; i++) out[i] = msg[i]!;
-  const body = t.body;
-  if (bodyLen === body.length) out.set(body, qEnd);
-  else out.set(body.subarray(0, bodyLen), qEnd);
-  const delta = q.qnameLen - t.suffixLen;
-  if (delta !== 0) {
-    const relocs = t.relocs;
-    for (let i = 0; i < relocs.length; i++) {
-      const at = relocs[i]!;
-      if (at >= bodyLen) break;
-      const p = qEnd + at;
-      const v = ((out[p]! << 8) | out[p + 1]!) + delta;
-      out[p] = v >> 8;
-      out[p + 1] = v;
+}
+
+function movePointer(out: Buffer, p: number, delta: number): void {
+  const v = ((out[p]! << 8) | out[p + 1]!) + delta;
+  out[p] = v >> 8;
+  out[p + 1] = v;
+}
+
+/**
+ * An answer that does not fit over UDP, as Knot DNS cuts it: answer and authority RRsets in order
+ * while they fit (TC at the first that does not); then each additional RRset that fits, skipping
+ * those that do not (no TC) — except a referral's glue, which stops at the first that does not fit
+ * and sets TC (RFC 9471). Nothing points into the additional section (BodyWriter.freeze), so
+ * leaving RRsets out there moves no pointer.
+ */
+function writeTruncated(q: Query, msg: Buffer, t: Template, limit: number, optLen: number, option: Buffer | null): Buffer {
+  const qEnd = q.questionEnd;
+  const room = limit - qEnd - optLen;
+  const kept: number[] = []; // start, end pairs of body ranges
+  const counts = [0, 0, 0];
+  let used = 0;
+  let tc = 0;
+  let start = 0;
+  for (let i = 0; i < t.setEnds.length; i++) {
+    const end = t.setEnds[i]!;
+    const section = t.setSections[i]!;
+    const len = end - start;
+    if (used + len <= room) {
+      kept.push(start, end);
+      used += len;
+      counts[section]! += t.setCounts[i]!;
+    } else if (section < 2 || t.glueRequired) {
+      tc = 0x0200;
+      break;
     }
+    start = end;
   }
-  if (q.edns) writeOpt(out, qEnd + bodyLen, q, t.extRcode, option);
+  const out = Buffer.allocUnsafe(qEnd + used + optLen);
+  writeHeader(out, q, t.flags | tc, counts[0]!, counts[1]!, counts[2]!);
+  for (let i = 12; i < qEnd; i++) out[i] = msg[i]!;
+  const delta = q.qnameLen - t.suffixLen;
+  let at = qEnd;
+  let r = 0;
+  const relocs = t.relocs;
+  for (let k = 0; k < kept.length; k += 2) {
+    const from = kept[k]!;
+    const to = kept[k + 1]!;
+    out.set(t.body.subarray(from, to), at);
+    // Pointers inside a kept range move by delta; ranges before it were kept whole (only additional
+    // RRsets are ever skipped, and nothing points into them).
+    while (r < relocs.length && relocs[r]! < to) {
+      if (relocs[r]! >= from && delta !== 0) movePointer(out, at + relocs[r]! - from, delta);
+      r++;
+    }
+    at += to - from;
+  }
+  if (q.edns) writeOpt(out, at, q, t.extRcode, option);
   return out;
 }
 
