@@ -12,6 +12,7 @@ export function check(flags: InputFlags): number {
   const all: SourceError[] = [...errors];
   const loaded = loadServedZones(settings);
   all.push(...loaded.errors);
+  printSourceErrors(loaded.warnings, "warning: ");
   if (all.length > 0) {
     printSourceErrors(all);
     return 1;

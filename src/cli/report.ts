@@ -3,9 +3,9 @@
 
 import { formatSourceError, type SourceError } from "../zone/rr.js";
 
-export function printSourceErrors(errors: readonly SourceError[]): void {
+export function printSourceErrors(errors: readonly SourceError[], prefix = ""): void {
   if (errors.length === 0) return;
-  process.stderr.write(inReadingOrder(errors).map((e) => formatSourceError(e) + "\n").join(""));
+  process.stderr.write(inReadingOrder(errors).map((e) => prefix + formatSourceError(e) + "\n").join(""));
 }
 
 /** Grouped by file (first appearance first), then by line; stable for equal lines. */

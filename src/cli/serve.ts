@@ -8,6 +8,7 @@ import type { ListenAddress, ServerOptions } from "../server/server.js";
 import { startInstance, type Instance } from "../server/instance.js";
 import { formatListenAddress } from "../config/load.js";
 import { nameToText } from "../wire/name.js";
+import { formatSourceError } from "../zone/rr.js";
 import { createLogger, type Logger } from "../log.js";
 import { resolveInputs, type InputFlags, type Settings } from "./inputs.js";
 import { loadServedZones } from "./zones.js";
@@ -26,6 +27,7 @@ export async function serve(flags: InputFlags): Promise<number> {
 
   const loaded = loadServedZones(settings);
   if (loaded.errors.length > 0) return notStarting(loaded.errors);
+  for (const w of loaded.warnings) logger.warn({ file: w.file, line: w.line }, formatSourceError(w));
 
   let instance: Instance;
   try {

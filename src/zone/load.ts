@@ -17,6 +17,8 @@ export interface ZoneSpec {
 export interface LoadedZones {
   zones: Zone[];
   errors: SourceError[];
+  /** Things that load but deserve a look (an RRset with mixed TTLs, no TTL anywhere). */
+  warnings: SourceError[];
 }
 
 /** `zones/example.test.zone` → `example.test.`; undefined when the name does not look like a domain. */
@@ -31,7 +33,7 @@ export function originFromFileName(file: string): Name | undefined {
   }
 }
 
-export function loadZone(spec: ZoneSpec, opts: { zonesRoot?: string } = {}): { zone?: Zone; errors: SourceError[] } {
+export function loadZone(spec: ZoneSpec, opts: { zonesRoot?: string } = {}): { zone?: Zone; errors: SourceError[]; warnings?: SourceError[] } {
   const errors: SourceError[] = [];
   let origin: Name | undefined;
   if (spec.origin !== undefined) {
@@ -49,6 +51,7 @@ export function loadZone(spec: ZoneSpec, opts: { zonesRoot?: string } = {}): { z
     root: opts.zonesRoot ?? path.dirname(spec.file),
   });
   errors.push(...parsed.errors);
+  const warnings = parsed.warnings;
   const zoneOrigin = origin ?? parsed.origin ?? undefined;
   if (!zoneOrigin) {
     errors.push({ file: spec.file, line: 0, message: "cannot tell the zone's origin: add $ORIGIN, name the file after the zone (example.test.zone), or give `origin` in the config" });
@@ -56,17 +59,19 @@ export function loadZone(spec: ZoneSpec, opts: { zonesRoot?: string } = {}): { z
   }
   // A file that could not be read has no records: "no SOA" on top of "cannot read" would only confuse.
   if (parsed.records.length > 0 || parsed.errors.length === 0) errors.push(...checkZoneContent(parsed.records, zoneOrigin, spec.file));
-  if (errors.length > 0) return { errors };
-  return { zone: new Zone({ origin: zoneOrigin, file: spec.file }, parsed.records), errors };
+  if (errors.length > 0) return { errors, warnings };
+  return { zone: new Zone({ origin: zoneOrigin, file: spec.file }, parsed.records), errors, warnings };
 }
 
 export function loadZones(specs: ZoneSpec[], opts: { zonesRoot?: string } = {}): LoadedZones {
   const zones: Zone[] = [];
   const errors: SourceError[] = [];
+  const warnings: SourceError[] = [];
   const seen = new Map<string, string>();
   for (const spec of specs) {
     const r = loadZone(spec, opts);
     errors.push(...r.errors);
+    warnings.push(...(r.warnings ?? []));
     if (!r.zone) continue;
     const other = seen.get(r.zone.origin.key);
     if (other !== undefined) {
@@ -76,5 +81,5 @@ export function loadZones(specs: ZoneSpec[], opts: { zonesRoot?: string } = {}):
     seen.set(r.zone.origin.key, spec.file);
     zones.push(r.zone);
   }
-  return { zones, errors };
+  return { zones, errors, warnings };
 }
