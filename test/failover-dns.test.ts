@@ -125,6 +125,16 @@ describe("failover in listed order", () => {
     });
   }
 
+  it("says why: a hanging endpoint timed out waiting for the response, not while connecting", { timeout: 15_000 }, async () => {
+    const from = srv.logs.length;
+    await ep("127.0.0.2").set("hang");
+    await waitForAnswer(srv, "app.example.test.", "A", (v) => values(v).join() === "127.0.0.3");
+    const down = srv.logs.slice(from).find((l) => l.msg === "endpoint down" && l.address === "127.0.0.2");
+    expect(down?.reason).toBe("timeout after 250 ms (waiting for response)");
+    await ep("127.0.0.2").set("ok");
+    await waitForAnswer(srv, "app.example.test.", "A", (v) => values(v).join() === "127.0.0.2");
+  });
+
   it("a failing second endpoint changes nothing but the TTL", { timeout: 15_000 }, async () => {
     await ep("127.0.0.3").set("503");
     await waitForAnswer(srv, "app.example.test.", "A", (v) => v.answer[0]?.split(" ")[1] === "5");

@@ -165,6 +165,10 @@ async function httpProbe(
       keepAliveTimeout: 1,
       pipelining: 1,
     });
+    // Once the connection (and TLS) is up, a timeout is the server not answering, not a connect failure.
+    client.on("connect", () => {
+      phase.now = "waiting for response";
+    });
     try {
       phase.now = "connecting";
       const headers: Record<string, string> = { "user-agent": USER_AGENT, ...spec.headers };
