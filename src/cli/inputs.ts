@@ -6,6 +6,7 @@ import type { SourceError } from "../zone/rr.js";
 import type { ZoneSpec } from "../zone/load.js";
 import type { ListenAddress } from "../server/server.js";
 import type { LogFormat, LogLevel } from "../log.js";
+import { defaultOps, type OpsSettings } from "../config/ops.js";
 import { loadConfig, zoneFilesIn, type ChaosSettings, type HadnsConfig, type TcpSettings } from "../config/load.js";
 
 /** Where `npm start` listens without root: loopback only, an unprivileged port, both families. */
@@ -35,6 +36,7 @@ export interface Settings {
   chaos?: ChaosSettings;
   checks: HadnsConfig["checks"];
   pools: HadnsConfig["pools"];
+  ops: OpsSettings;
 }
 
 export class UsageError extends Error {}
@@ -78,6 +80,7 @@ export function resolveInputs(flags: InputFlags, env: NodeJS.ProcessEnv = proces
     log: { level: flags.logLevel ?? config?.log.level ?? "info" },
     tcp: config?.tcp ?? {},
     checks: config?.checks ?? new Map(),
+    ops: config?.ops ?? defaultOps(),
     pools: config?.pools ?? [],
   };
   const format = flags.logFormat ?? config?.log.format;

@@ -6,6 +6,7 @@ import { createSocket } from "node:dgram";
 import { isIP } from "node:net";
 import type { ListenAddress, ServerOptions } from "../server/server.js";
 import { startInstance, type Instance } from "../server/instance.js";
+import type { Inputs } from "../server/runtime.js";
 import { formatListenAddress } from "../config/load.js";
 import { nameToText } from "../wire/name.js";
 import { formatSourceError } from "../zone/rr.js";
@@ -40,6 +41,8 @@ export async function serve(flags: InputFlags): Promise<number> {
       pools: settings.pools,
       tcp: tcpOptions(settings),
       ...(settings.chaos ? { chaos: settings.chaos } : {}),
+      // A reload reads the same inputs again and checks them exactly as `hadns check` does.
+      reload: () => reloadInputs(flags),
     });
   } catch (e) {
     logger.fatal({ err: e }, `cannot start: ${(e as Error).message}`);
@@ -74,6 +77,16 @@ export async function serve(flags: InputFlags): Promise<number> {
   logger.info("stopped");
   logger.flush();
   return 0;
+}
+
+/** Config and zones read again for a reload; every error is returned, nothing is thrown. */
+function reloadInputs(flags: InputFlags): Inputs {
+  const { settings, errors } = resolveInputs(flags);
+  if (errors.length > 0) return { zones: [], checks: new Map(), pools: [], errors };
+  const loaded = loadServedZones(settings);
+  const inputs: Inputs = { zones: loaded.zones, checks: settings.checks, pools: settings.pools, errors: loaded.errors };
+  if (settings.chaos) inputs.chaos = settings.chaos;
+  return inputs;
 }
 
 function notStarting(errors: Parameters<typeof printSourceErrors>[0]): number {

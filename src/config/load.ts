@@ -15,6 +15,7 @@ import type { ListenAddress } from "../server/server.js";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../log.js";
 import { validateHealthConfig } from "./health.js";
 import { readConfigSource, SourceReader, toPlain } from "./source.js";
+import { defaultOps, readAdmin, readState, readWatch, readWebhooks, type OpsSettings } from "./ops.js";
 
 type HealthConfig = ReturnType<typeof validateHealthConfig>;
 
@@ -41,6 +42,8 @@ export interface HadnsConfig {
   chaos?: ChaosSettings;
   checks: HealthConfig["checks"];
   pools: HealthConfig["pools"];
+  /** admin listener, webhooks, state file, watch (issue 4). */
+  ops: OpsSettings;
 }
 
 export interface LoadedConfig {
@@ -50,7 +53,7 @@ export interface LoadedConfig {
 
 interface Section {
   key: string;
-  read(r: SourceReader, cfg: HadnsConfig, base: string): void;
+  read(r: SourceReader, cfg: HadnsConfig, base: string, env: NodeJS.ProcessEnv): void;
 }
 
 /** The top-level keys, in the order the README documents them. `checks` and `pools` go to health.ts. */
@@ -61,13 +64,17 @@ const SECTIONS: Section[] = [
   { key: "log", read: readLog },
   { key: "tcp", read: readTcp },
   { key: "chaos", read: readChaos },
+  { key: "admin", read: (r, cfg, _base, env) => readAdmin(r, cfg.ops, env, parseListenAddress) },
+  { key: "webhooks", read: (r, cfg, _base, env) => readWebhooks(r, cfg.ops, env) },
+  { key: "state", read: (r, cfg, base) => readState(r, cfg.ops, base) },
+  { key: "watch", read: (r, cfg) => readWatch(r, cfg.ops) },
 ];
 const HEALTH_KEYS = ["checks", "pools"] as const;
 export const TOP_LEVEL_KEYS: readonly string[] = [...SECTIONS.map((s) => s.key), ...HEALTH_KEYS];
 
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const parsed = readConfigSource(file);
-  const cfg: HadnsConfig = { file, log: {}, tcp: {}, checks: new Map(), pools: [] };
+  const cfg: HadnsConfig = { file, log: {}, tcp: {}, checks: new Map(), pools: [], ops: defaultOps() };
   if (parsed.errors.length > 0) return { config: cfg, errors: parsed.errors };
   const r = new SourceReader(parsed.source);
   if (!parsed.source.root) {
@@ -76,7 +83,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   }
   if (!r.map([], TOP_LEVEL_KEYS)) return { config: cfg, errors: r.errors };
   const base = dirname(file);
-  for (const s of SECTIONS) s.read(r, cfg, base);
+  for (const s of SECTIONS) s.read(r, cfg, base, env);
 
   const health = validateHealthConfig({ checks: toPlain(r.at(["checks"])), pools: toPlain(r.at(["pools"])) }, r.where, env);
   cfg.checks = health.checks;
