@@ -1,0 +1,35 @@
+// Starts the operations around a running hadns (issue 4): the admin API with /metrics and the status
+// page, webhooks, the warm-start state file and file watching. Each part observes the Runtime's
+// events and state; none of them sits on the query path.
+
+import type { Logger } from "pino";
+import type { Runtime } from "../server/runtime.js";
+import type { OpsSettings } from "../config/ops.js";
+
+export interface OpsPart {
+  name: string;
+  close(): Promise<void> | void;
+}
+
+export interface Ops {
+  parts: OpsPart[];
+  close(): Promise<void>;
+}
+
+export async function startOps(rt: Runtime, ops: OpsSettings, logger: Logger, extra: { configFiles?: () => string[] } = {}): Promise<Ops> {
+  const parts: OpsPart[] = [];
+  void rt;
+  void ops;
+  void extra;
+  void logger;
+  // ops parts: each line below starts one part and pushes it (keep one line per part).
+  // ops parts end
+  return {
+    parts,
+    async close() {
+      for (const p of [...parts].reverse()) await p.close();
+    },
+  };
+}
+
+export type { Logger };
