@@ -3,18 +3,32 @@
 
 import type { Logger } from "pino";
 import type { QueryEngine, Transport } from "../answer/engine.js";
+import { peekSpecial } from "../wire/query.js";
+
+/**
+ * Zone transfers and NOTIFY (RFC 5936, 1995, 1996): messages that need the client's address (access
+ * control, TSIG) and may take several messages to answer. Null: answer as the engine would.
+ */
+export interface TransferHandler {
+  handle(msg: Buffer, transport: Transport, remote: string): Buffer | Buffer[] | null;
+}
 
 export class Answerer {
   private lastErrorLog = 0;
   private suppressed = 0;
+  transfers: TransferHandler | undefined;
 
   constructor(
     public engine: QueryEngine,
     private readonly log: Logger,
   ) {}
 
-  answer(msg: Buffer, transport: Transport): Buffer | null {
+  answer(msg: Buffer, transport: Transport, remote: string): Buffer | Buffer[] | null {
     try {
+      if (this.transfers !== undefined && peekSpecial(msg)) {
+        const r = this.transfers.handle(msg, transport, remote);
+        if (r !== null) return r;
+      }
       return this.engine.answer(msg, transport);
     } catch (e) {
       // A bug, not bad input (bad input gets FORMERR): log it (at most once a second) and stay up.

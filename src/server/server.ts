@@ -3,7 +3,7 @@
 
 import type { Logger } from "pino";
 import type { QueryEngine } from "../answer/engine.js";
-import { Answerer } from "./answerer.js";
+import { Answerer, type TransferHandler } from "./answerer.js";
 import { listenTcp, type TcpListener } from "./tcp.js";
 import { listenUdp, type UdpListener } from "./udp.js";
 
@@ -31,6 +31,8 @@ export interface Listening {
 
 export interface RunningServer {
   listening: Listening[];
+  /** Zone transfers and NOTIFY (src/xfr); survives engine swaps. */
+  setTransferHandler(h: TransferHandler | undefined): void;
   setEngine(e: QueryEngine): void;
   readonly engine: QueryEngine;
   close(): Promise<void>;
@@ -65,6 +67,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     },
     setEngine(e) {
       answerer.engine = e;
+    },
+    setTransferHandler(h) {
+      answerer.transfers = h;
     },
     async close() {
       await Promise.all([...udps.map((u) => u.close()), ...tcps.map((t) => t.close())]);

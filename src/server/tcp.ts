@@ -67,12 +67,16 @@ function serveConnection(socket: net.Socket, answerer: Answerer, opts: TcpOption
       if (buf.length - off - 2 < len) break;
       const msg = buf.subarray(off + 2, off + 2 + len);
       off += 2 + len;
-      const res = answerer.answer(msg, "tcp");
-      if (res === null) continue;
-      const framed = Buffer.allocUnsafe(res.length + 2);
-      framed.writeUInt16BE(res.length, 0);
-      res.copy(framed, 2);
-      if (!socket.write(framed) && socket.writableLength > opts.maxPendingBytes) {
+      const out = answerer.answer(msg, "tcp", socket.remoteAddress ?? "");
+      if (out === null) continue;
+      let flushed = true;
+      for (const res of Array.isArray(out) ? out : [out]) {
+        const framed = Buffer.allocUnsafe(res.length + 2);
+        framed.writeUInt16BE(res.length, 0);
+        res.copy(framed, 2);
+        flushed = socket.write(framed);
+      }
+      if (!flushed && socket.writableLength > opts.maxPendingBytes) {
         // The client is not reading: stop reading its queries until it does.
         socket.pause();
         if (socket.writableLength > 4 * opts.maxPendingBytes) {

@@ -20,8 +20,11 @@ export function listenUdp(host: string, port: number, answerer: Answerer, log: L
   };
   socket.on("message", (msg, rinfo) => {
     if (rinfo.port === 0) return;
-    const res = answerer.answer(msg, "udp");
-    if (res === null) return;
+    const out = answerer.answer(msg, "udp", rinfo.address);
+    if (out === null) return;
+    // Over UDP one message at most (a transfer answer that needs more is for TCP).
+    const res = Array.isArray(out) ? out[0] : out;
+    if (res === undefined) return;
     try {
       socket.send(res, rinfo.port, rinfo.address, onSent);
     } catch (e) {

@@ -162,3 +162,26 @@ function formerrWithoutOpt(q: Query): Verdict {
   q.edns = false;
   return Verdict.FORMERR;
 }
+
+/**
+ * True for a message a transfer handler may want: opcode NOTIFY, or a QUERY whose first question is
+ * AXFR or IXFR. Reads a few bytes; never throws.
+ */
+export function peekSpecial(msg: Buffer): boolean {
+  if (msg.length < 12) return false;
+  const opcode = (msg[2]! >> 3) & 0xf;
+  if (opcode === 4) return true;
+  if (opcode !== 0 || msg[5] === 0) return false;
+  let off = 12;
+  for (let i = 0; i < 128 && off < msg.length; i++) {
+    const len = msg[off]!;
+    if (len === 0) {
+      if (off + 3 > msg.length) return false;
+      const qtype = (msg[off + 1]! << 8) | msg[off + 2]!;
+      return qtype === RRType.AXFR || qtype === RRType.IXFR;
+    }
+    if (len > 63) return false;
+    off += len + 1;
+  }
+  return false;
+}
