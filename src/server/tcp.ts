@@ -22,15 +22,27 @@ export interface TcpListener {
   close(): Promise<void>;
 }
 
+/**
+ * TCP connections of this process, for /metrics: open now, accepted and refused at the cap since
+ * start. Module-level numbers bumped once per connection (never per query): no allocation.
+ */
+export const tcpConnections = { open: 0, accepted: 0, refused: 0 };
+
 export function listenTcp(host: string, port: number, answerer: Answerer, opts: TcpOptions, log: Logger): Promise<TcpListener> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer({ noDelay: true, pauseOnConnect: false }, (socket) => {
     if (sockets.size >= opts.maxConnections) {
+      tcpConnections.refused++;
       socket.destroy();
       return;
     }
+    tcpConnections.accepted++;
+    tcpConnections.open++;
     sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
+    socket.on("close", () => {
+      tcpConnections.open--;
+      sockets.delete(socket);
+    });
     serveConnection(socket, answerer, opts);
   });
   return new Promise((resolve, reject) => {
