@@ -92,10 +92,13 @@ export class QueryEngine implements Dynamic {
   readonly stats: QueryStats;
   /** Counter index of the zone the last query landed in (0: none). */
   private lastZone = 0;
+  /** Off only for bench/metrics-overhead.mjs (HADNS_NO_QUERY_STATS=1), to measure what counting costs. */
+  private readonly countQueries: boolean;
 
   constructor(zones: Zone[], opts: EngineOptions = {}) {
     this.zones = zones;
     this.stats = opts.stats ?? new QueryStats();
+    this.countQueries = process.env.HADNS_NO_QUERY_STATS !== "1";
     this.chaos = chaosTemplates(opts.chaos ?? {});
     const apexes = new Map<string, Zone>();
     for (const z of zones) apexes.set(z.origin.key, z);
@@ -292,7 +295,7 @@ export class QueryEngine implements Dynamic {
   answer(msg: Buffer, transport: Transport): Buffer | null {
     this.lastZone = 0;
     const res = this.respond(msg, transport);
-    if (res !== null) {
+    if (res !== null && this.countQueries) {
       const q = this.q;
       const rcode = (res[3]! & 0xf) | (q.edns && q.ednsVersion > 0 ? 16 : 0);
       this.stats.count(this.lastZone, q.qtype, rcode, transport === "udp" ? TRANSPORT_UDP : TRANSPORT_TCP);
