@@ -9,13 +9,15 @@
 
 import { LRUCache } from "lru-cache";
 import { Opcode, Rcode, RRClass, RRType } from "../wire/constants.js";
-import { nameFromWire, nameToText, parentKey, type Name } from "../wire/name.js";
+import { isAtOrBelow, nameFromWire, nameToText, parentKey, type Name } from "../wire/name.js";
 import { decodeQuery, Query, Verdict } from "../wire/query.js";
 import { edeOption, udpLimit, writeAnswer, writeEmpty } from "../wire/response.js";
 import { QNAME, type Owner } from "../wire/body-writer.js";
 import type { Zone, ZoneNode } from "../zone/zone.js";
 import { landBelow, landOnNode, resolve, type Dynamic, type DynamicSet, type Landing } from "./lookup.js";
-import { compileTemplate, type Template } from "./template.js";
+import { compileTemplate, simpleAnswerTemplate, type Template } from "./template.js";
+import { fromRRset } from "./outcome.js";
+import { rdataLayout, rdataNames } from "../wire/rdata.js";
 import { chaosTemplates, type ChaosOptions } from "./chaos.js";
 import { Choice, resolveSlot, type Slot } from "./choice.js";
 import type { PoolRender } from "./pools.js";
@@ -60,6 +62,13 @@ interface NameEntry {
 
 interface ZoneTables {
   zone: Zone;
+  /**
+   * The SOA's MNAME and RNAME, where inside the zone below the apex: their ancestors just below the
+   * apex. The shared NODATA/NXDOMAIN templates compress those names against the apex; for a query
+   * name at or below one of these keys the general encoder finds a longer suffix in the query name,
+   * so such names get answers of their own (byte-identical to the general path).
+   */
+  soaNames: string[];
   /** Index of the zone in the query counters. */
   statIndex: number;
   nodata: Template;
@@ -163,7 +172,15 @@ export class QueryEngine implements Dynamic {
     const apex = zone.apex;
     const nodata = compileTemplate(resolve({ zone, landing: { kind: "exact", node: apex }, qtype: OTHER, owner: apex.name }), zone.origin);
     const nxdomain = compileTemplate(resolve({ zone, landing: { kind: "nxdomain", encloser: apex }, qtype: OTHER, owner: apex.name }), zone.origin);
-    return { zone, statIndex: this.stats.zone(nameToText(zone.origin)), nodata, nxdomain, referrals: new Map(), wildcards: new Map() };
+    // For each SOA name inside the zone and below the apex, its ancestor just below the apex.
+    const soaNames: string[] = [];
+    for (const n of rdataNames(RRType.SOA, zone.soa.rdatas[0]!)) {
+      let k = n.key;
+      if (k === zone.origin.key || !isAtOrBelow(k, zone.origin.key)) continue;
+      while (parentKey(k) !== zone.origin.key) k = parentKey(k)!;
+      soaNames.push(k);
+    }
+    return { zone, statIndex: this.stats.zone(nameToText(zone.origin)), nodata, nxdomain, soaNames, referrals: new Map(), wildcards: new Map() };
   }
 
   private exactLane(t: ZoneTables, node: ZoneNode): Lane | null {
@@ -176,7 +193,39 @@ export class QueryEngine implements Dynamic {
       const ds = this.lane({ tables: t, landing: landOnNode(node, RRType.DS), owner: node.name, suffix: node.name, only: [RRType.DS] });
       return { types: [RRType.DS], slots: [ds.slots[0]!], other: referral.other };
     }
-    return this.lane({ tables: t, landing: other, owner: node.name, suffix: node.name });
+    return this.plainLane(t, node) ?? this.lane({ tables: t, landing: other, owner: node.name, suffix: node.name });
+  }
+
+  /** NODATA for a name that needs its own (see ZoneTables.soaNames). */
+  private compileOther(t: ZoneTables, node: ZoneNode): Template {
+    return compileTemplate(resolve({ zone: t.zone, landing: { kind: "exact", node }, qtype: OTHER, owner: node.name }), node.name);
+  }
+
+  /**
+   * Most names hold only records whose answers read nothing else: no CNAME to follow, no NS/MX/SRV
+   * targets to add, no compressible names in RDATA, no pool. Their answers are written directly
+   * (simpleAnswerTemplate), every other type gets the zone's shared NODATA, and ANY the lowest type's
+   * answer — no lookup, no general encoder. A zone of a million such names compiles in seconds.
+   */
+  private plainLane(t: ZoneTables, node: ZoneNode): Lane | null {
+    if (this.pools.has(node.name.key)) return null;
+    let lowest = -1;
+    for (const [type, set] of node.rrsets) {
+      if (!isPlainType(type) || set.rdatas.length === 0) return null;
+      if (lowest < 0 || type < lowest) lowest = type;
+    }
+    const types: number[] = [];
+    const slots: Slot[] = [];
+    for (const [type, set] of node.rrsets) {
+      const out = fromRRset(set, node.name);
+      types.push(type);
+      slots.push(simpleAnswerTemplate({ rcode: 0, aa: true, answer: [out], authority: [], additional: [] }, out, node.name));
+    }
+    if (lowest >= 0) {
+      types.push(RRType.ANY);
+      slots.push(slots[types.indexOf(lowest)]!);
+    }
+    return { types, slots, other: nearSoaName(t, node.name.key) ? this.compileOther(t, node) : t.nodata };
   }
 
   private belowLane(t: ZoneTables, node: ZoneNode): Lane | null {
@@ -229,7 +278,7 @@ export class QueryEngine implements Dynamic {
       this.variant = variant;
       const outcome = resolve({ zone, dynamic: this, landing, qtype, owner }, visited);
       this.variant = 0;
-      if (isPlainNodata(outcome, zone)) return tables.nodata;
+      if (isPlainNodata(outcome, zone) && !(owner !== QNAME && nearSoaName(tables, owner.key))) return tables.nodata;
       return compileTemplate(outcome, suffix);
     };
     const first = compileOne(OTHER, 0);
@@ -340,6 +389,7 @@ export class QueryEngine implements Dynamic {
     while (off < key.length) {
       const encloser = this.names.get(key.substring(off));
       if (encloser) this.lastZone = encloser.tables.statIndex;
+      if (encloser && encloser.tables.soaNames.length > 0 && nearSoaName(encloser.tables, key)) return this.perQueryAnswer(encloser, q, msg);
       if (encloser) return encloser.below ? pick(encloser.below, qtype) : this.perQueryAnswer(encloser, q, msg);
       off += key.charCodeAt(off) + 1;
     }
@@ -372,6 +422,18 @@ export class QueryEngine implements Dynamic {
     name.wire.copy(msg, 12);
     return this.find(q, msg);
   }
+}
+
+function nearSoaName(t: ZoneTables, key: string): boolean {
+  for (const k of t.soaNames) if (isAtOrBelow(key, k)) return true;
+  return false;
+}
+
+/** Types whose answer is the RRset alone: no additional processing, no name inside to compress. */
+function isPlainType(type: number): boolean {
+  if (type === RRType.NS || type === RRType.MX || type === RRType.SRV || type === RRType.CNAME || type === RRType.DNAME) return false;
+  const layout = rdataLayout(type);
+  return layout.length === 1 && "rest" in layout[0]!;
 }
 
 function pick(lane: Lane, qtype: number): Template {

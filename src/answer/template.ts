@@ -16,11 +16,11 @@ export interface Template {
   readonly suffixLen: number;
   readonly body: Buffer;
   /** Body offsets of compression pointers that move with the query name's length. */
-  readonly relocs: Uint16Array;
+  readonly relocs: readonly number[];
   /** Per RRset, in order: end offset in body, section (0 answer, 1 authority, 2 additional), record count. */
-  readonly setEnds: Uint32Array;
-  readonly setSections: Uint8Array;
-  readonly setCounts: Uint16Array;
+  readonly setEnds: readonly number[];
+  readonly setSections: readonly number[];
+  readonly setCounts: readonly number[];
   readonly counts: readonly [number, number, number];
   /** A referral: glue that does not fit over UDP sets TC (RFC 9471 §3; Knot DNS does so). */
   readonly glueRequired: boolean;
@@ -28,6 +28,46 @@ export interface Template {
   readonly ednsOption: Buffer | null;
   /** The RRsets as decided, for explain/status and tests. */
   readonly outcome: Outcome;
+}
+
+const NONE: readonly number[] = [];
+const ZERO: readonly number[] = [0];
+
+/**
+ * The common case without the general encoder: one RRset in the answer, owned by the query name,
+ * whose RDATA holds no compressible name (A, AAAA, TXT…): each record is a pointer to the question,
+ * type, class, TTL and the RDATA as stored. Same bytes as compileTemplate gives.
+ */
+export function simpleAnswerTemplate(outcome: Outcome, set: OutRRset, questionSuffix: Name): Template {
+  let size = 0;
+  for (const rd of set.rdatas) size += 12 + rd.length;
+  const body = Buffer.allocUnsafe(size);
+  let o = 0;
+  for (const rd of set.rdatas) {
+    body[o] = 0xc0;
+    body[o + 1] = 0x0c;
+    body.writeUInt16BE(set.type, o + 2);
+    body.writeUInt16BE(set.class, o + 4);
+    body.writeUInt32BE(set.ttl >>> 0, o + 6);
+    body.writeUInt16BE(rd.length, o + 10);
+    rd.copy(body, o + 12);
+    o += 12 + rd.length;
+  }
+  const n = set.rdatas.length;
+  return {
+    flags: Flag.QR | Flag.AA | (outcome.rcode & 0xf),
+    extRcode: outcome.rcode >> 4,
+    suffixLen: questionSuffix.wire.length,
+    body,
+    relocs: NONE,
+    setEnds: [size],
+    setSections: ZERO,
+    setCounts: [n],
+    counts: [n, 0, 0],
+    glueRequired: false,
+    ednsOption: null,
+    outcome,
+  };
 }
 
 export function compileTemplate(outcome: Outcome, questionSuffix: Name): Template {
@@ -60,9 +100,9 @@ export function compileTemplate(outcome: Outcome, questionSuffix: Name): Templat
     suffixLen: questionSuffix.wire.length,
     body,
     relocs,
-    setEnds: Uint32Array.from(ends),
-    setSections: Uint8Array.from(sections),
-    setCounts: Uint16Array.from(rrCounts),
+    setEnds: ends,
+    setSections: sections,
+    setCounts: rrCounts,
     counts,
     glueRequired: outcome.authority.some((s) => s.type === RRType.NS),
     ednsOption,

@@ -24,7 +24,7 @@ interface Target {
 }
 
 export class BodyWriter {
-  private buf = Buffer.allocUnsafe(512);
+  private buf = Buffer.allocUnsafe(256);
   private pos = 0;
   /** Message offset of the body's first byte for the nominal question (12 + suffix + 4). */
   private readonly base: number;
@@ -143,8 +143,8 @@ export class BodyWriter {
     this.frozen = true;
   }
 
-  finish(): { body: Buffer; relocs: Uint16Array } {
-    return { body: Buffer.from(this.buf.subarray(0, this.pos)), relocs: Uint16Array.from(this.relocs) };
+  finish(): { body: Buffer; relocs: number[] } {
+    return { body: Buffer.from(this.buf.subarray(0, this.pos)), relocs: this.relocs };
   }
 }
 
