@@ -11,6 +11,8 @@ import { formatListenAddress } from "../config/load.js";
 import { nameToText } from "../wire/name.js";
 import { formatSourceError } from "../zone/rr.js";
 import { createLogger, type Logger } from "../log.js";
+import { startOps } from "../ops/start.js";
+import { holdSighupDuringStartup } from "../ops/reload-triggers.js";
 import { resolveInputs, type InputFlags, type Settings } from "./inputs.js";
 import { loadServedZones } from "./zones.js";
 import { plural, printSourceErrors } from "./report.js";
@@ -25,6 +27,8 @@ export async function serve(flags: InputFlags): Promise<number> {
   // Listen for the stop signals before anything is logged: a supervisor that reads the start-up
   // line and stops us at once must find the handler in place.
   const stopSignal = nextSignal(["SIGTERM", "SIGINT"]);
+  // A reload asked for while we start is done once we serve, instead of SIGHUP's default: death.
+  holdSighupDuringStartup();
 
   const loaded = loadServedZones(settings);
   if (loaded.errors.length > 0) return notStarting(loaded.errors);
@@ -63,8 +67,8 @@ export async function serve(flags: InputFlags): Promise<number> {
     `serving ${plural(zones.length, "zone")} (${plural(records, "record")})${pools} on ${addresses.join(", ")}`,
   );
 
-  // TODO(issue 4): SIGHUP → reload: parse and check the config and zones completely, then swap the
-  // new answers in at once; on any error keep serving the old ones and log why.
+  const ops = await startOps(instance, settings.ops, logger, { configFiles: () => inputFiles(flags) });
+
   const signal = await stopSignal;
   logger.info({ signal }, `stopping on ${signal}`);
   const guard = setTimeout(() => {
@@ -73,6 +77,7 @@ export async function serve(flags: InputFlags): Promise<number> {
   }, STOP_TIMEOUT_MS);
   guard.unref();
   await instance.close();
+  await ops.close();
   clearTimeout(guard);
   logger.info("stopped");
   logger.flush();
@@ -80,13 +85,19 @@ export async function serve(flags: InputFlags): Promise<number> {
 }
 
 /** Config and zones read again for a reload; every error is returned, nothing is thrown. */
-function reloadInputs(flags: InputFlags): Inputs {
+export function reloadInputs(flags: InputFlags): Inputs {
   const { settings, errors } = resolveInputs(flags);
   if (errors.length > 0) return { zones: [], checks: new Map(), pools: [], errors };
   const loaded = loadServedZones(settings);
   const inputs: Inputs = { zones: loaded.zones, checks: settings.checks, pools: settings.pools, errors: loaded.errors };
   if (settings.chaos) inputs.chaos = settings.chaos;
   return inputs;
+}
+
+/** The files `watch: true` follows: the config and the zone files it names now (zones_dir read again). */
+function inputFiles(flags: InputFlags): string[] {
+  const { settings } = resolveInputs(flags);
+  return [...(settings.configFile !== undefined ? [settings.configFile] : []), ...settings.zones.map((z) => z.file)];
 }
 
 function notStarting(errors: Parameters<typeof printSourceErrors>[0]): number {
