@@ -13,6 +13,7 @@ import { formatSourceError } from "../zone/rr.js";
 import { createLogger, type Logger } from "../log.js";
 import { startOps } from "../ops/start.js";
 import { holdSighupDuringStartup } from "../ops/reload-triggers.js";
+import { loadWarmState } from "../ops/state-file.js";
 import { resolveInputs, type InputFlags, type Settings } from "./inputs.js";
 import { loadServedZones } from "./zones.js";
 import { plural, printSourceErrors } from "./report.js";
@@ -34,6 +35,8 @@ export async function serve(flags: InputFlags): Promise<number> {
   if (loaded.errors.length > 0) return notStarting(loaded.errors);
   for (const w of loaded.warnings) logger.warn({ file: w.file, line: w.line }, formatSourceError(w));
 
+  // The state file is read before anything starts: pools answer from it at once.
+  const warm = await loadWarmState(settings.ops.state, logger);
   let instance: Instance;
   try {
     // Health checks first (their first round bounded by the timeouts), then answers, then sockets.
@@ -47,6 +50,7 @@ export async function serve(flags: InputFlags): Promise<number> {
       ...(settings.chaos ? { chaos: settings.chaos } : {}),
       // A reload reads the same inputs again and checks them exactly as `hadns check` does.
       reload: () => reloadInputs(flags),
+      ...(warm ? { warm } : {}),
     });
   } catch (e) {
     logger.fatal({ err: e }, `cannot start: ${(e as Error).message}`);

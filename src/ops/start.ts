@@ -7,6 +7,7 @@ import type { Runtime } from "../server/runtime.js";
 import type { OpsSettings } from "../config/ops.js";
 import { startAdminPart } from "./admin-server.js";
 import { startReloadTriggers } from "./reload-triggers.js";
+import { startStateWriter } from "./state-file.js";
 
 export interface OpsPart {
   name: string;
@@ -25,6 +26,7 @@ export async function startOps(rt: Runtime, ops: OpsSettings, logger: Logger, ex
   void extra;
   void logger;
   // ops parts: each line below starts one part and pushes it (keep one line per part).
+  if (ops.state) parts.push(startStateWriter(rt, ops.state, logger));
   parts.push(startReloadTriggers(rt, ops, logger, extra));
   if (ops.admin.listen) parts.push(await startAdminPart(rt, ops.admin, logger));
   // ops parts end
