@@ -1,6 +1,8 @@
-// `hadns serve`: load the zones, start the health checks, compile the answers, listen on UDP and
-// TCP, log one start-up line, and stop cleanly (close the sockets, flush the log, exit 0) on
-// SIGTERM or SIGINT.
+// `hadns serve`: load the zones, start the health checks (warm from the state file if there is a
+// recent one), compile the answers, listen on UDP and TCP, log one start-up line, start the
+// operations parts (reload on SIGHUP or file change, state file, …), and stop cleanly on SIGTERM or
+// SIGINT: stop accepting, answer what TCP clients already sent, flush the log, exit 0. A second
+// signal while stopping exits at once.
 
 import { createSocket } from "node:dgram";
 import { isIP } from "node:net";
@@ -75,11 +77,14 @@ export async function serve(flags: InputFlags): Promise<number> {
 
   const signal = await stopSignal;
   logger.info({ signal }, `stopping on ${signal}`);
+  exitOnSecondSignal(logger);
   const guard = setTimeout(() => {
     logger.error(`could not stop within ${STOP_TIMEOUT_MS / 1000} s; exiting anyway`);
     process.exit(1);
   }, STOP_TIMEOUT_MS);
   guard.unref();
+  // Listeners first (no new queries; TCP clients get the answers to what they sent), then the
+  // operations parts (the state file is written one last time).
   await instance.close();
   await ops.close();
   clearTimeout(guard);
@@ -149,10 +154,21 @@ function canBindUdp6(host: string): Promise<boolean> {
   });
 }
 
+/** While stopping, another SIGTERM or SIGINT means "now": exit at once, as the shell would report it. */
+function exitOnSecondSignal(logger: Logger): void {
+  const now = (signal: NodeJS.Signals): void => {
+    logger.warn({ signal }, `second ${signal} while stopping: exiting now`);
+    logger.flush();
+    process.exit(128 + (signal === "SIGINT" ? 2 : 15));
+  };
+  process.on("SIGTERM", now);
+  process.on("SIGINT", now);
+}
+
 function nextSignal(signals: NodeJS.Signals[]): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const on = (signal: NodeJS.Signals): void => {
-      // A second SIGINT while stopping gets Node's default: exit at once.
+      // exitOnSecondSignal handles the next one.
       for (const s of signals) process.off(s, on);
       resolve(signal);
     };
