@@ -286,7 +286,7 @@ export function renderMetrics(rt: Runtime): string {
   w.family("hadns_endpoint_override", "1 for each pool endpoint an operator override applies to, with its action (down, up, drain).", overridden);
   w.family("hadns_endpoint_transitions_total", "Health transitions of probed endpoints, by check, probed address and new state.", reg.transitions.samples());
   w.family("hadns_pool_fail_open", "1 while a pool answers although every endpoint is down (when_all_down serve-all or serve-first).", failOpen);
-  w.family("hadns_pool_primary_up", "1 while some endpoint of the pool's first failover group (for multivalue and weighted: any endpoint) is in service.", primaryUp);
+  w.family("hadns_pool_primary_up", "1 while the pool's first endpoint, or first priority group, has an endpoint in service; for a failover pool 0 means it has failed over.", primaryUp);
   w.family("hadns_pool_answer_records", "Records the pool answers now (the first variant; 0 for NODATA or SERVFAIL).", records);
 
   // Probes.
