@@ -6,8 +6,10 @@ import type { Logger } from "pino";
 import type { Runtime } from "../server/runtime.js";
 import type { OpsSettings } from "../config/ops.js";
 import { startAdminPart } from "./admin-server.js";
+import { startMetrics } from "./metrics.js";
 import { startReloadTriggers } from "./reload-triggers.js";
 import { startStateWriter } from "./state-file.js";
+import { startWebhooks } from "./webhooks.js";
 
 export interface OpsPart {
   name: string;
@@ -26,6 +28,8 @@ export async function startOps(rt: Runtime, ops: OpsSettings, logger: Logger, ex
   void extra;
   void logger;
   // ops parts: each line below starts one part and pushes it (keep one line per part).
+  parts.push(startMetrics(rt));
+  parts.push(startWebhooks(rt, ops.webhooks, logger));
   if (ops.state) parts.push(startStateWriter(rt, ops.state, logger));
   parts.push(startReloadTriggers(rt, ops, logger, extra));
   if (ops.admin.listen) parts.push(await startAdminPart(rt, ops.admin, logger));
