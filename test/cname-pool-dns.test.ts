@@ -35,8 +35,8 @@ checks:
     type: http
     port: ${eps.port}
     path: /health
-    interval: 200ms
-    timeout: 100ms
+    interval: 250ms
+    timeout: 150ms
     fast_interval: 50ms
     fall: 2
     rise: 2
@@ -65,6 +65,7 @@ pools:
       - { address: b.backend.example.test., check_address: 127.0.0.3, weight: 4 }
 `,
   });
+  await srv.allUp();
 }, 20_000);
 
 afterAll(async () => {

@@ -151,6 +151,7 @@ ${checkYaml(eps.port, certs.caFile)}pools:
       - { address: 127.0.0.5, priority: 20 }
 `,
     });
+    await srv.allUp();
   }, 20_000);
 
   afterAll(async () => {

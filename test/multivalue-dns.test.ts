@@ -28,8 +28,8 @@ checks:
     port: ${eps.port}
     path: /health
     expect: { body: "ok" }
-    interval: 200ms
-    timeout: 100ms
+    interval: 250ms
+    timeout: 150ms
     fast_interval: 50ms
     fall: 2
     rise: 2
@@ -51,6 +51,7 @@ pools:
     endpoints: [127.0.0.2, 127.0.0.3, 127.0.0.4]
 `,
   });
+  await srv.allUp();
 }, 20_000);
 
 afterAll(async () => {

@@ -28,8 +28,8 @@ checks:
     type: http
     port: ${eps.port}
     path: /health
-    interval: 200ms
-    timeout: 100ms
+    interval: 250ms
+    timeout: 150ms
     fast_interval: 50ms
     fall: 2
     rise: 2
@@ -57,6 +57,7 @@ pools:
       - { address: 127.0.0.4, weight: 6 }
 `,
   });
+  await srv.allUp();
 }, 20_000);
 
 afterAll(async () => {

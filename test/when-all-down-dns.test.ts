@@ -37,8 +37,8 @@ checks:
     type: http
     port: ${eps.port}
     path: /health
-    interval: 200ms
-    timeout: 100ms
+    interval: 250ms
+    timeout: 150ms
     fast_interval: 50ms
     fall: 2
     rise: 2
@@ -46,6 +46,7 @@ checks:
 pools:
 ${pool("default", "")}${pool("serveall", "    when_all_down: serve-all\n")}${pool("first", "    when_all_down: serve-first\n")}${pool("nodata", "    when_all_down: nodata\n")}${pool("servfail", "    when_all_down: servfail\n")}${pool("multi", "    policy: multivalue\n    when_all_down: serve-first\n")}${pool("grouped", "    when_all_down: serve-first\n    endpoints: [{ address: 127.0.0.3, priority: 2 }, { address: 127.0.0.2, priority: 1 }]\n").replace("    endpoints: [127.0.0.2, 127.0.0.3]\n", "")}`,
   });
+  await srv.allUp();
 }, 20_000);
 
 afterAll(async () => {

@@ -79,6 +79,11 @@ export interface PoolServer {
   logs: Array<Record<string, unknown>>;
   /** Ask one question; the reply in wire order (see View). */
   ask(name: string, type: string, opts?: AskOptions): Promise<View>;
+  /**
+   * Resolves once every probed endpoint is up (throws after `deadlineMs`): a known starting point for
+   * tests about what happens next, on a machine loaded enough to fail the odd probe.
+   */
+  allUp(deadlineMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -119,6 +124,15 @@ export async function startPoolServer(opts: StartOptions): Promise<PoolServer> {
     config: checked.config,
     logs,
     ask: (name, type, o) => ask(host, port, name, type, o),
+    async allUp(deadlineMs = 8000) {
+      const end = Date.now() + deadlineMs;
+      for (;;) {
+        const snap = instance.monitor.snapshot();
+        if (snap.every((e) => e.status === "up")) return;
+        if (Date.now() > end) throw new Error(`not every endpoint came up: ${snap.map((e) => `${e.key} ${e.status} (${e.reason})`).join(", ")}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
     async close() {
       await instance.close();
       checked.cleanup();
