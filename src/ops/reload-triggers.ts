@@ -62,6 +62,12 @@ export interface WatchOptions {
   debounceMs?: number;
 }
 
+/** When the file behind a signature last changed (ms since the epoch; 0 when missing). */
+function changedAt(sig: string): number {
+  const [, , , mtime, ctime] = sig.split(":");
+  return Math.max(Number(mtime) || 0, Number(ctime) || 0);
+}
+
 /** Identity of a file's current content, following symlinks; "missing" when it cannot be stat'ed. */
 async function signature(file: string): Promise<string> {
   try {
@@ -159,14 +165,25 @@ export function watchPart(rt: Runtime, opts: WatchOptions, logger: Logger): OpsP
 
   /**
    * Take the file set as it is now (after start or a reload). Files already watched keep the signature
-   * they were last compared at, so a change made while a reload ran is still seen as a change.
+   * they were last compared at, so a change made while a reload ran is still seen as a change; a file
+   * new to the set that changed after `since` (the reload's start) may be newer than what the reload
+   * read, so it is compared once more.
    */
-  const arm = async (): Promise<void> => {
+  const arm = async (since?: number): Promise<void> => {
     const now = await current();
     if (closed) return;
-    for (const [f, sig] of now) now.set(f, sigs.get(f) ?? sig);
+    let recheck = false;
+    for (const [f, sig] of now) {
+      const old = sigs.get(f);
+      if (old !== undefined) now.set(f, old);
+      else if (since !== undefined && changedAt(sig) >= since) {
+        now.set(f, "changed during the reload");
+        recheck = true;
+      }
+    }
     sigs = now;
     watchDirs();
+    if (recheck) onEvent();
   };
 
   /** After the quiet time: reload if a watched file changed, appeared or went away; then re-arm. */
@@ -184,6 +201,8 @@ export function watchPart(rt: Runtime, opts: WatchOptions, logger: Logger): OpsP
       changed.push(...[...sigs.keys()].filter((f) => !now.has(f)));
       if (changed.length > 0 && !closed) {
         sigs = now;
+        // Files the config names from now on are watched before the reload reads them.
+        watchDirs();
         const trigger = `file change: ${changed[0]}${changed.length > 1 ? ` (and ${changed.length - 1} more)` : ""}`;
         logger.info({ files: changed }, `watch: ${trigger}; reloading`);
         const r = await rt.reload(trigger);
@@ -205,7 +224,7 @@ export function watchPart(rt: Runtime, opts: WatchOptions, logger: Logger): OpsP
 
   // A reload from elsewhere (SIGHUP, POST /v1/reload) may name other zone files: watch those.
   const onReload = (r: ReloadResult): void => {
-    if (r.ok && !busy && !closed) void arm().catch((e: unknown) => logger.warn({ err: e }, `watch: ${(e as Error).message}`));
+    if (r.ok && !busy && !closed) void arm(Date.now() - r.ms - 1).catch((e: unknown) => logger.warn({ err: e }, `watch: ${(e as Error).message}`));
   };
   rt.on("reload", onReload);
 
