@@ -13,7 +13,7 @@ import { formatListenAddress } from "../config/load.js";
 import { nameToText } from "../wire/name.js";
 import { formatSourceError } from "../zone/rr.js";
 import { createLogger, type Logger } from "../log.js";
-import { startOps } from "../ops/start.js";
+import { startOps, type Ops } from "../ops/start.js";
 import { holdSighupDuringStartup } from "../ops/reload-triggers.js";
 import { loadWarmState } from "../ops/state-file.js";
 import { resolveInputs, type InputFlags, type Settings } from "./inputs.js";
@@ -73,7 +73,14 @@ export async function serve(flags: InputFlags): Promise<number> {
     `serving ${plural(zones.length, "zone")} (${plural(records, "record")})${pools} on ${addresses.join(", ")}`,
   );
 
-  const ops = await startOps(instance, settings.ops, logger, { configFiles: () => inputFiles(flags) });
+  let ops: Ops;
+  try {
+    ops = await startOps(instance, settings.ops, logger, { configFiles: () => inputFiles(flags) });
+  } catch (e) {
+    logger.fatal({ err: e }, `cannot start: ${(e as Error).message}`);
+    await instance.close();
+    return 1;
+  }
 
   const signal = await stopSignal;
   logger.info({ signal }, `stopping on ${signal}`);
