@@ -7,6 +7,7 @@ import type { ZoneSpec } from "../zone/load.js";
 import type { ListenAddress } from "../server/server.js";
 import type { LogFormat, LogLevel } from "../log.js";
 import { defaultOps, type OpsSettings } from "../config/ops.js";
+import { adminBindingProblem } from "../ops/admin-server.js";
 import { loadConfig, zoneFilesIn, type ChaosSettings, type HadnsConfig, type TcpSettings } from "../config/load.js";
 
 /** Where `npm start` listens without root: loopback only, an unprivileged port, both families. */
@@ -23,6 +24,8 @@ export interface InputFlags {
   listen?: ListenAddress[];
   logLevel?: LogLevel;
   logFormat?: LogFormat;
+  /** serve: the admin listener (null: off), over the config's admin.listen. */
+  adminListen?: ListenAddress | null;
 }
 
 export interface Settings {
@@ -87,6 +90,11 @@ export function resolveInputs(flags: InputFlags, env: NodeJS.ProcessEnv = proces
   if (format) settings.log.format = format;
   if (config?.chaos) settings.chaos = config.chaos;
   if (flags.config !== undefined) settings.configFile = flags.config;
+  if (flags.adminListen !== undefined) {
+    settings.ops = { ...settings.ops, admin: { ...settings.ops.admin, listen: flags.adminListen } };
+    const problem = flags.adminListen ? adminBindingProblem(flags.adminListen, settings.ops.admin.token) : undefined;
+    if (problem) throw new UsageError(`--admin-listen: ${problem}`);
+  }
   return { settings, errors };
 }
 
