@@ -40,6 +40,7 @@ export interface Settings {
   checks: HadnsConfig["checks"];
   pools: HadnsConfig["pools"];
   ops: OpsSettings;
+  transfers?: HadnsConfig["transfers"];
 }
 
 export class UsageError extends Error {}
@@ -89,6 +90,7 @@ export function resolveInputs(flags: InputFlags, env: NodeJS.ProcessEnv = proces
   const format = flags.logFormat ?? config?.log.format;
   if (format) settings.log.format = format;
   if (config?.chaos) settings.chaos = config.chaos;
+  if (config?.transfers) settings.transfers = config.transfers;
   if (flags.config !== undefined) settings.configFile = flags.config;
   if (flags.adminListen !== undefined) {
     settings.ops = { ...settings.ops, admin: { ...settings.ops.admin, listen: flags.adminListen } };

@@ -16,6 +16,7 @@ import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../log.j
 import { validateHealthConfig } from "./health.js";
 import { readConfigSource, SourceReader, toPlain } from "./source.js";
 import { defaultOps, readAdmin, readState, readWatch, readWebhooks, type OpsSettings } from "./ops.js";
+import { readTransfers, type XfrSettings } from "./xfr.js";
 
 type HealthConfig = ReturnType<typeof validateHealthConfig>;
 
@@ -44,6 +45,8 @@ export interface HadnsConfig {
   pools: HealthConfig["pools"];
   /** admin listener, webhooks, state file, watch (issue 4). */
   ops: OpsSettings;
+  /** hadns as a hidden primary: AXFR/IXFR, TSIG, NOTIFY (issue 6); undefined when the section is absent. */
+  transfers?: XfrSettings;
 }
 
 export interface LoadedConfig {
@@ -68,6 +71,7 @@ const SECTIONS: Section[] = [
   { key: "webhooks", read: (r, cfg, _base, env) => readWebhooks(r, cfg.ops, env) },
   { key: "state", read: (r, cfg, base) => readState(r, cfg.ops, base) },
   { key: "watch", read: (r, cfg) => readWatch(r, cfg.ops) },
+  { key: "transfers", read: (r, cfg, _base, env) => void (cfg.transfers = readTransfers(r, env)) },
 ];
 const HEALTH_KEYS = ["checks", "pools"] as const;
 export const TOP_LEVEL_KEYS: readonly string[] = [...SECTIONS.map((s) => s.key), ...HEALTH_KEYS];
