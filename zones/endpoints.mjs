@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Two tiny HTTP endpoints for "Failover in five minutes" (docs/failover-in-five-minutes.md): each
+// Two tiny HTTP endpoints for "Failover in five minutes" (README.md, "Failover in five minutes"): each
 // answers GET /health with "ok" on its own loopback address, port 8080 (127.0.0.2, 127.0.0.3, … are
 // all loopback on Linux). Type a command to break one and watch `dig` follow:
 //

@@ -2,7 +2,7 @@
 // Failover timing end to end, over DNS: the time from an endpoint's death (refusing; hanging) to the
 // first changed answer, and from its recovery to the first answer that holds it again, polled with UDP
 // queries every few milliseconds, over N trials, with the default and the fastest settings, beside the
-// bound the rules guarantee (docs/config-health.md). run.mjs measures the same at the monitor; the
+// bound the rules guarantee (README.md, "Health checks and pools"). run.mjs measures the same at the monitor; the
 // difference is the pool's recompile and the polling.
 //
 // Usage: npm run build && node bench/failover/dns.mjs [--trials 20] [--parallel 5] [--poll 5] [--only default|fastest]
@@ -48,7 +48,7 @@ const SETTINGS = {
   },
 };
 
-/** Worst-case bounds from the rules (docs/config-health.md, "What the defaults give"), ±10 % jitter included. */
+/** Worst-case bounds from the rules (README.md, "Health checks and pools", "What the defaults give"), ±10 % jitter included. */
 function bounds(s) {
   const j = 1.1;
   return {

@@ -44,7 +44,7 @@ const SETTINGS = {
   },
 };
 
-/** Worst-case bounds from the rules (docs/config-health.md), ±10 % jitter included. */
+/** Worst-case bounds from the rules (README.md, "Health checks and pools"), ±10 % jitter included. */
 function bounds(s) {
   const j = 1.1;
   return {

@@ -1,4 +1,4 @@
-// Validation of the `checks:` and `pools:` sections of the config (documented in docs/config-health.md).
+// Validation of the `checks:` and `pools:` sections of the config (documented in README.md, "Health checks and pools").
 // Pure apart from checking that a ca_file exists: every mistake becomes a SourceError naming the key path.
 
 import { existsSync } from "node:fs";
@@ -12,7 +12,7 @@ import { closest, formatPath } from "./source.js";
 type Path = Array<string | number>;
 type Where = (path: Array<string | number>) => { file: string; line: number };
 
-/** Defaults of a check (docs/config-health.md). */
+/** Defaults of a check (README.md, "Health checks and pools"). */
 export const CHECK_DEFAULTS = {
   path: "/",
   method: "GET" as const,
