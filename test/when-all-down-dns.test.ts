@@ -114,7 +114,7 @@ describe("when_all_down", () => {
 
     // servfail: SERVFAIL, nothing else, and the EDE says why.
     const sf = await both("servfail");
-    expect(sf).toMatchObject({ rcode: "SERVFAIL", answer: [], authority: [], additional: [], edns: true, ede: ede("servfail", "all down: SERVFAIL") });
+    expect(sf).toMatchObject({ rcode: "SERVFAIL", aa: false, answer: [], authority: [], additional: [], edns: true, ede: ede("servfail", "all down: SERVFAIL") });
 
     // A CNAME to the SERVFAIL pool: the CNAME, then SERVFAIL for its target.
     const viaAlias = await srv.ask("alias.example.test.", "A");

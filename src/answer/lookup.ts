@@ -185,7 +185,9 @@ function answerAt(ctx: Ctx, landing: Landing, qtype: number, owner: Owner, name:
       const hit = found ?? cname;
       if (hit?.ede) out.ede = hit.ede;
       if (hit?.servfail) {
+        // A pool failing closed: SERVFAIL says "no answer from this server", so not authoritative.
         out.rcode = Rcode.SERVFAIL;
+        out.aa = false;
         return undefined;
       }
       if (!hit?.set) {
