@@ -24,7 +24,7 @@ alias         CNAME app
 
 const config = (port: number, extra = "") => `zones: [example.test.zone]
 checks:
-  web: { type: http, port: ${port}, path: /health, interval: 200ms, timeout: 150ms, fast_interval: 50ms, fall: 2, rise: 2, flap_window: 0 }
+  web: { type: http, port: ${port}, path: /health, interval: 500ms, timeout: 400ms, fast_interval: 50ms, fall: 3, rise: 2, flap_window: 0 }
 pools:
   - { name: app.example.test., type: A, ttl: 30, degraded_ttl: 5, check: web, endpoints: [127.0.0.40, 127.0.0.41] }
   - { name: multi.example.test., type: A, ttl: 30, policy: multivalue, check: web, endpoints: [127.0.0.40, 127.0.0.41, 127.0.0.42] }
@@ -39,6 +39,7 @@ let h: AdminHarness;
 beforeAll(async () => {
   eps = await startEndpoints(3, undefined, { firstAddress: 40 });
   h = await startWithAdmin({ config: config(eps.port), files: { "example.test.zone": ZONE } });
+  await h.allUp();
 });
 afterAll(async () => {
   await h?.close();

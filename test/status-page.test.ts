@@ -45,12 +45,13 @@ describe.skipIf(!HAVE_CHROMIUM)("status page in chromium", () => {
       files: { "example.test.zone": ZONE },
       config: `zones: [example.test.zone]
 checks:
-  web: { type: http, port: ${eps.port}, path: /health, interval: 200ms, timeout: 150ms, fast_interval: 50ms, fall: 2, rise: 2, flap_window: 0 }
+  web: { type: http, port: ${eps.port}, path: /health, interval: 500ms, timeout: 400ms, fast_interval: 50ms, fall: 3, rise: 2, flap_window: 0 }
 pools:
   - { name: app.example.test., type: A, ttl: 30, degraded_ttl: 5, check: web, endpoints: [127.0.0.44, 127.0.0.45] }
 `,
       admin: { token: TOKEN },
     });
+    await h.allUp();
     profile = mkdtempSync(join(tmpdir(), "hadns-chromium-"));
     ctx = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,

@@ -33,7 +33,7 @@ export function formatExplain(x: Explained, now: number): string {
         ...p.endpoints.map((e) => [
           e.address,
           e.inAnswer ? "yes" : "no",
-          e.state,
+          e.override?.action === "drain" ? "drain" : e.state,
           e.check ? e.probedState : "no check",
           ago(now, e.since),
           e.reason || "-",

@@ -21,6 +21,8 @@ export interface AdminHarness {
   ask(name: string, type: string, opts?: AskOptions): Promise<View>;
   /** The config the next reload reads (YAML text; the zone files stay). */
   setConfig(text: string): void;
+  /** Resolves once every probed endpoint is up (a loaded machine can fail a first probe). */
+  allUp(deadlineMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -70,6 +72,15 @@ export async function startWithAdmin(opts: HarnessOptions): Promise<AdminHarness
     dns,
     ask: (name, type, o) => ask(dns.host, dns.port, name, type, o),
     setConfig: (t) => void (configText = t),
+    async allUp(deadlineMs = 8000) {
+      const end = Date.now() + deadlineMs;
+      for (;;) {
+        const snap = instance.monitor.snapshot();
+        if (snap.every((e) => e.status === "up")) return;
+        if (Date.now() > end) throw new Error(`not every endpoint came up: ${snap.map((e) => `${e.key} ${e.status} (${e.reason})`).join(", ")}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
     async close() {
       await admin.close();
       await instance.close();
