@@ -75,7 +75,7 @@ export async function serve(flags: InputFlags): Promise<number> {
 
   let ops: Ops;
   try {
-    ops = await startOps(instance, settings.ops, logger, { configFiles: () => inputFiles(flags) });
+    ops = await startOps(instance, settings.ops, logger, { configFiles: () => inputFiles(flags), transfers: settings.transfers });
   } catch (e) {
     logger.fatal({ err: e }, `cannot start: ${(e as Error).message}`);
     await instance.close();

@@ -10,6 +10,8 @@ import { startMetrics } from "./metrics.js";
 import { startReloadTriggers } from "./reload-triggers.js";
 import { startStateWriter } from "./state-file.js";
 import { startWebhooks } from "./webhooks.js";
+import { startTransfers } from "../xfr/start.js";
+import type { XfrSettings } from "../config/xfr.js";
 
 export interface OpsPart {
   name: string;
@@ -21,7 +23,7 @@ export interface Ops {
   close(): Promise<void>;
 }
 
-export async function startOps(rt: Runtime, ops: OpsSettings, logger: Logger, extra: { configFiles?: () => string[] } = {}): Promise<Ops> {
+export async function startOps(rt: Runtime, ops: OpsSettings, logger: Logger, extra: { configFiles?: () => string[]; transfers?: XfrSettings } = {}): Promise<Ops> {
   const parts: OpsPart[] = [];
   void rt;
   void ops;
@@ -32,6 +34,7 @@ export async function startOps(rt: Runtime, ops: OpsSettings, logger: Logger, ex
   parts.push(startWebhooks(rt, ops.webhooks, logger));
   if (ops.state) parts.push(startStateWriter(rt, ops.state, logger));
   parts.push(startReloadTriggers(rt, ops, logger, extra));
+  if (extra.transfers) parts.push(await startTransfers(rt, extra.transfers, { logger, stateFile: ops.state?.file }));
   if (ops.admin.listen) parts.push(await startAdminPart(rt, ops.admin, logger));
   // ops parts end
   return {
