@@ -138,14 +138,20 @@ describe("SIGTERM", () => {
     expect(srv.lines().map((l) => l.msg)).not.toContain("stopped");
   });
 
-  it("without the second signal, that same stop finishes by itself and exits 0", async () => {
+  it("without the second signal, that same stop finishes by itself and exits 0; a SIGHUP meanwhile is ignored", async () => {
     const srv: ServeProcess = await startServe(["--config", config]);
     const holder = net.connect({ host: "127.0.0.1", port: srv.port, allowHalfOpen: true });
     holder.on("error", () => {});
     await new Promise<void>((resolve) => holder.on("connect", () => resolve()));
-    const code = await srv.stop("SIGTERM");
+    srv.signal("SIGTERM");
+    await srv.waitForLine((l) => l.msg === "stopping on SIGTERM");
+    srv.signal("SIGHUP");
+    await srv.waitForLine((l) => l.msg === "SIGHUP while stopping: ignored");
+    const code = await srv.exited;
     holder.destroy();
     expect(code).toBe(0);
-    expect(srv.lines().at(-1)!.msg).toBe("stopped");
+    const msgs = srv.lines().map((l) => l.msg);
+    expect(msgs.at(-1)).toBe("stopped");
+    expect(msgs.filter((m) => m.includes("reload"))).toEqual([]);
   });
 });

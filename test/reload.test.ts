@@ -328,14 +328,15 @@ describe("hadns serve: watch: true", () => {
 
 /**
  * A UDP client that keeps `inFlight` queries outstanding on one socket, each answered or counted as
- * lost after `timeoutMs`, and checks every answer with `valid`.
+ * lost after `timeoutMs`, and checks every answer with `valid`. The timeout is long: a query waiting
+ * while a reload runs is late, not lost (how late is printed, not asserted: see bench/RELOAD.md).
  */
-function udpLoad(port: number, name: string, valid: (reply: Buffer) => string | null, inFlight = 8, timeoutMs = 2000) {
+function udpLoad(port: number, name: string, valid: (reply: Buffer) => string | null, inFlight = 8, timeoutMs = 15_000) {
   const sock = dgram.createSocket("udp4");
-  const pending = new Map<number, NodeJS.Timeout>();
+  const pending = new Map<number, { timer: NodeJS.Timeout; at: number }>();
   let nextId = 0;
   let running = true;
-  const stats = { sent: 0, answered: 0, lost: 0, invalid: [] as string[] };
+  const stats = { sent: 0, answered: 0, lost: 0, invalid: [] as string[], slowestMs: 0 };
   const sendOne = (): void => {
     if (!running) return;
     let id = nextId++ & 0xffff;
@@ -345,16 +346,17 @@ function udpLoad(port: number, name: string, valid: (reply: Buffer) => string | 
       stats.lost++;
       sendOne();
     }, timeoutMs);
-    pending.set(id, timer);
+    pending.set(id, { timer, at: Date.now() });
     stats.sent++;
     sock.send(buildQuery({ id, name, type: "A" }), port, "127.0.0.1");
   };
   sock.on("message", (m) => {
     const id = m.readUInt16BE(0);
-    const t = pending.get(id);
-    if (!t) return;
-    clearTimeout(t);
+    const p = pending.get(id);
+    if (!p) return;
+    clearTimeout(p.timer);
     pending.delete(id);
+    stats.slowestMs = Math.max(stats.slowestMs, Date.now() - p.at);
     stats.answered++;
     const why = valid(m);
     if (why !== null && stats.invalid.length < 10) stats.invalid.push(why);
@@ -406,7 +408,7 @@ describe("reload under load", () => {
       expect(stats.lost).toBe(0);
       expect(stats.answered).toBe(stats.sent);
       expect(stats.answered).toBeGreaterThan(1000);
-      process.stdout.write(`reload under load: ${stats.answered} queries answered, ${stats.lost} lost, reload ms ${JSON.stringify(durations)}\n`);
+      process.stdout.write(`reload under load: ${stats.answered} queries answered, ${stats.lost} lost, slowest answer ${stats.slowestMs} ms, reload ms ${JSON.stringify(durations)}\n`);
     } finally {
       expect(await srv.stop()).toBe(0);
     }

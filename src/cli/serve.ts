@@ -14,7 +14,7 @@ import { nameToText } from "../wire/name.js";
 import { formatSourceError } from "../zone/rr.js";
 import { createLogger, type Logger } from "../log.js";
 import { startOps, type Ops } from "../ops/start.js";
-import { holdSighupDuringStartup } from "../ops/reload-triggers.js";
+import { holdSighupDuringStartup, ignoreSighupWhileStopping } from "../ops/reload-triggers.js";
 import { loadWarmState } from "../ops/state-file.js";
 import { resolveInputs, type InputFlags, type Settings } from "./inputs.js";
 import { loadServedZones } from "./zones.js";
@@ -85,6 +85,7 @@ export async function serve(flags: InputFlags): Promise<number> {
   const signal = await stopSignal;
   logger.info({ signal }, `stopping on ${signal}`);
   exitOnSecondSignal(logger);
+  ignoreSighupWhileStopping(logger);
   const guard = setTimeout(() => {
     logger.error(`could not stop within ${STOP_TIMEOUT_MS / 1000} s; exiting anyway`);
     process.exit(1);

@@ -21,37 +21,71 @@ export const WATCH_DEBOUNCE_MS = 300;
 
 // ---- SIGHUP ---------------------------------------------------------------------------------------
 
-let earlyHups = 0;
-let earlyHandler: (() => void) | undefined;
+/**
+ * One process-wide SIGHUP handler whose meaning follows the life of `serve`: while starting, a SIGHUP
+ * is held (acted on once we serve); while serving, it reloads; while stopping, it is ignored. Never
+ * Node's default for SIGHUP, which is to die.
+ */
+let hupMode: "hold" | "reload" | "stopping" = "hold";
+let heldHups = 0;
+let hupInstalled = false;
+let onHupReload: (() => void) | undefined;
+let hupLogger: Logger | undefined;
+
+function onHup(): void {
+  if (hupMode === "hold") heldHups++;
+  else if (hupMode === "reload") onHupReload?.();
+  else hupLogger?.info("SIGHUP while stopping: ignored");
+}
+
+function installHup(): void {
+  if (hupInstalled) return;
+  process.on("SIGHUP", onHup);
+  hupInstalled = true;
+}
 
 /**
  * Call first thing in `serve`: until the reload triggers start, a SIGHUP (a supervisor's reload while
  * we are still loading) is remembered instead of killing the process, and acted on once we serve.
  */
 export function holdSighupDuringStartup(): void {
-  if (earlyHandler) return;
-  earlyHandler = () => {
-    earlyHups++;
-  };
-  process.on("SIGHUP", earlyHandler);
+  hupMode = "hold";
+  installHup();
+}
+
+/** Call when `serve` starts stopping: a reload now would only delay the stop (and a SIGHUP must not kill). */
+export function ignoreSighupWhileStopping(logger: Logger): void {
+  hupMode = "stopping";
+  hupLogger = logger;
+  installHup();
 }
 
 function sighupPart(rt: Runtime, logger: Logger): OpsPart {
-  const onHup = (): void => {
+  const reload = (): void => {
     logger.info("SIGHUP: reloading config and zones");
     void rt.reload("SIGHUP");
   };
-  process.on("SIGHUP", onHup);
-  if (earlyHandler) {
-    process.off("SIGHUP", earlyHandler);
-    earlyHandler = undefined;
-    if (earlyHups > 0) {
-      earlyHups = 0;
-      logger.info("SIGHUP came during start-up: reloading now");
-      void rt.reload("SIGHUP (during start-up)");
-    }
+  installHup();
+  const wasHolding = hupMode === "hold" && heldHups > 0;
+  heldHups = 0;
+  if (hupMode !== "stopping") hupMode = "reload";
+  onHupReload = reload;
+  if (wasHolding) {
+    logger.info("SIGHUP came during start-up: reloading now");
+    void rt.reload("SIGHUP (during start-up)");
   }
-  return { name: "SIGHUP reload", close: () => void process.off("SIGHUP", onHup) };
+  return {
+    name: "SIGHUP reload",
+    close: () => {
+      if (onHupReload === reload) onHupReload = undefined;
+      // Stopping: the handler stays (ignoring) until exit. Otherwise (tests, embedding) it goes.
+      if (hupMode !== "stopping" && hupInstalled) {
+        process.off("SIGHUP", onHup);
+        hupInstalled = false;
+        hupMode = "hold";
+      }
+    },
+  };
 }
 
 // ---- watching files -------------------------------------------------------------------------------
