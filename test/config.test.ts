@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadConfig, parseListenAddress } from "../src/config/load.js";
+import { loadConfig, parseListenAddress, TOP_LEVEL_KEYS } from "../src/config/load.js";
 import { closest, lineOf, parseConfigSource, SourceReader } from "../src/config/source.js";
 import { DEFAULT_LISTEN, resolveInputs, UsageError } from "../src/cli/inputs.js";
 import { formatSourceError } from "../src/zone/rr.js";
@@ -97,9 +97,9 @@ describe("a good config", () => {
 
 describe("config errors name file, line and key", () => {
   it("unknown keys, with the closest known key", () => {
-    expect(errorsOf("zones: [a.zone]\nlisten_on: ['127.0.0.1:53']\ntcp:\n  idle_timout: 5s\n  max_conns: 3\nwebhooks: {}\n")).toEqual([
+    expect(errorsOf("zones: [a.zone]\nlisten_on: ['127.0.0.1:53']\ntcp:\n  idle_timout: 5s\n  max_conns: 3\nmetrics: {}\n")).toEqual([
       'hadns.yaml:2: listen_on: unknown key; did you mean "listen"?',
-      "hadns.yaml:6: webhooks: unknown key; known keys here: listen, zones, zones_dir, log, tcp, chaos, checks, pools",
+      `hadns.yaml:6: metrics: unknown key; known keys here: ${TOP_LEVEL_KEYS.join(", ")}`,
       'hadns.yaml:4: tcp.idle_timout: unknown key; did you mean "idle_timeout"?',
       "hadns.yaml:5: tcp.max_conns: unknown key; known keys here: idle_timeout, max_connections, max_pending_bytes",
     ]);
@@ -195,10 +195,10 @@ describe("config errors name file, line and key", () => {
 
   it("a file that is empty, not a map, or missing", () => {
     expect(errorsOf("# nothing here\n")).toEqual([
-      "hadns.yaml: the file is empty; expected a map with keys such as listen, zones, zones_dir, log, tcp, chaos, checks, pools",
+      `hadns.yaml: the file is empty; expected a map with keys such as ${TOP_LEVEL_KEYS.join(", ")}`,
     ]);
     expect(errorsOf("- a.zone\n")).toEqual([
-      "hadns.yaml:1: expected a map of listen, zones, zones_dir, log, tcp, chaos, checks, pools, got a list",
+      `hadns.yaml:1: expected a map of ${TOP_LEVEL_KEYS.join(", ")}, got a list`,
     ]);
     expect(loadConfig(join(dir, "missing.yaml"), {}).errors.map(formatSourceError)).toEqual([
       `${join(dir, "missing.yaml")}: cannot read config file: ENOENT (no such file or directory)`,
