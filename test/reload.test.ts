@@ -7,7 +7,7 @@
 
 import { execFile } from "node:child_process";
 import dgram from "node:dgram";
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
@@ -321,6 +321,35 @@ describe("hadns serve: watch: true", () => {
     writeFileSync(other, "$ORIGIN other.test.\n@ 300 SOA ns1 h 2 2 3 4 5\n@ 300 NS ns1\nns1 300 A 192.0.2.1\nwww 300 A 198.51.100.2\n");
     await until(port, "www.other.test.", ["198.51.100.2"]);
     expect(srv.proc.exitCode).toBeNull();
+  });
+});
+
+describe("hadns serve: watch: true with zones_dir", () => {
+  it("serves a zone file dropped into zones_dir, and stops serving it when it is removed", async () => {
+    const d = tempDir();
+    const zdir = join(d, "zones");
+    mkdirSync(zdir);
+    write(zdir, "reload.test.zone", zoneText("192.0.2.10"));
+    const config = write(d, "hadns.yaml", `listen: ["127.0.0.1:0"]\nadmin: off\nwatch: true\nzones_dir: zones\n`);
+    const srv = await startServe(["--config", config]);
+    try {
+      await srv.waitForLine((l) => l.msg.startsWith("watching "));
+      expect((await ask("127.0.0.1", srv.port, "www.new.test.", "A")).rcode).toBe("REFUSED");
+      const added = write(zdir, "new.test.zone", "$ORIGIN new.test.\n@ 300 SOA ns1 h 1 2 3 4 5\n@ 300 NS ns1\nns1 300 A 192.0.2.1\nwww 300 A 203.0.113.7\n");
+      const until = async (ok: () => Promise<boolean>) => {
+        const t0 = Date.now();
+        while (!(await ok())) {
+          if (Date.now() - t0 > 5000) throw new Error("no reload within 5 s");
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      await until(async () => JSON.stringify(values(await ask("127.0.0.1", srv.port, "www.new.test.", "A"))) === '["203.0.113.7"]');
+      rmSync(added);
+      await until(async () => (await ask("127.0.0.1", srv.port, "www.new.test.", "A")).rcode === "REFUSED");
+      expect(values(await ask("127.0.0.1", srv.port, "www.reload.test.", "A"))).toEqual(["192.0.2.10"]);
+    } finally {
+      expect(await srv.stop()).toBe(0);
+    }
   });
 });
 
