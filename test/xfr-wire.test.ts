@@ -12,6 +12,8 @@ import { kdig, kdigKey, parseTransfer, startPrimary, type Primary } from "./supp
 import { parseMessage } from "../src/xfr/message.js";
 import { findTsig, nowSeconds, signMessage, verifyMessage, type TsigKey } from "../src/xfr/tsig.js";
 import { nameFromText } from "../src/wire/name.js";
+import { renderMetrics } from "../src/ops/metrics.js";
+import { statusOf } from "../src/ops/api/status.js";
 
 const KEY = { name: "xfr-key", algorithm: "hmac-sha256", secret: "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTAxMjM=" };
 const OTHER = { name: "other-key", algorithm: "hmac-sha256", secret: "b3RoZXItb3RoZXItb3RoZXItb3RoZXItb3RoZXItMDE=" };
@@ -306,5 +308,30 @@ describe("a pool flips: new serial, IXFR differences, NOTIFY, hadns's own SOA", 
     const sec = status("example.test.").secondaries[0]!;
     expect(sec.lastError).toMatch(/no answer after 4 tries/);
     expect(p.logs.some((l) => String(l.msg).includes("not acknowledged"))).toBe(true);
+  });
+});
+
+describe("status and metrics", () => {
+  it("/v1/status shows each transferred zone's serial, secondaries with their last NOTIFY and acknowledgement, and transfers", () => {
+    const st = statusOf(p.srv.instance).transfers;
+    expect(st.map((z) => z.zone).sort()).toEqual(["big.test.", "example.test.", "plain.test."]);
+    const ex = st.find((z) => z.zone === "example.test.")!;
+    expect(ex).toMatchObject({ serialPolicy: "increment", key: "xfr-key.", allow: ["127.0.0.1"] });
+    expect(ex.serial).toBeGreaterThan(2024010101);
+    expect(ex.secondaries[0]).toMatchObject({ target: expect.stringMatching(/^127\.0\.0\.1:\d+$/), serial: ex.serial });
+    expect(ex.secondaries[0]!.ackedAt).toEqual(expect.any(Number));
+    expect(ex.transfers.ixfr).toBeGreaterThanOrEqual(1);
+  });
+
+  it("/metrics has the serial, transfers by kind, refusals and NOTIFY acknowledgements", () => {
+    const m = renderMetrics(p.srv.instance);
+    const serial = status("example.test.").serial;
+    expect(m).toContain(`hadns_xfr_serial{zone="example.test."} ${serial}`);
+    // hadns's own SOA serial follows too
+    expect(m).toContain(`hadns_zone_serial{zone="example.test."} ${serial}`);
+    expect(m).toMatch(/hadns_xfr_transfers_total\{zone="example.test.",kind="ixfr"\} [1-9]/);
+    expect(m).toMatch(/hadns_xfr_refused_total\{zone="example.test."\} [1-9]/);
+    expect(m).toMatch(/hadns_xfr_notify_acked_serial\{zone="example.test.",secondary="127.0.0.1:\d+"\} \d+/);
+    expect(m).toMatch(/# TYPE hadns_xfr_notify_failed_total counter/);
   });
 });

@@ -17,6 +17,7 @@ import { endpointCheck, endpointKeyOf } from "../pool/targets.js";
 import type { ReloadResult, Runtime } from "../server/runtime.js";
 import { tcpConnections } from "../server/tcp.js";
 import { nameToText } from "../wire/name.js";
+import { xfrMetricFamilies } from "../xfr/metrics.js";
 
 /** Response codes by number (RFC 6895 §2.3), as the `rcode` label shows them; 16 is BADVERS (EDNS). */
 const RCODE_NAMES = [
@@ -260,6 +261,7 @@ export function renderMetrics(rt: Runtime): string {
   const zones = rt.inputs.zones.map((z) => ({ zone: nameToText(z.origin), serial: z.serial, records: z.recordCount }));
   w.family("hadns_zone_serial", "SOA serial of each zone served.", zones.map((z): Sample => [{ zone: z.zone }, z.serial]));
   w.family("hadns_zone_records", "Records in each zone served.", zones.map((z): Sample => [{ zone: z.zone }, z.records]));
+  for (const f of xfrMetricFamilies(rt)) w.family(f.name, f.help, f.samples); // zone transfers (issue 6), when configured
 
   // Endpoints and pools, from the state the answers are built from.
   const snaps = new Map(rt.monitor.snapshot().map((s) => [s.key, s]));

@@ -81,11 +81,15 @@ function fileSerialOf(z: Zone): number {
 }
 
 let active: Transfers | undefined;
+const byRuntime = new WeakMap<Runtime, Transfers>();
 let restored: SavedFile | undefined;
 
-/** Per zone: serial, secondaries with their last NOTIFY and acknowledgement, transfers served. Empty when transfers are off. */
-export function xfrStatus(): XfrZoneStatus[] {
-  return active?.status() ?? [];
+/**
+ * Per zone: serial, secondaries with their last NOTIFY and acknowledgement, transfers served, for the
+ * transfers running on `rt` (or the last ones started). Empty when transfers are off.
+ */
+export function xfrStatus(rt?: Runtime): XfrZoneStatus[] {
+  return (rt ? byRuntime.get(rt) : active)?.status() ?? [];
 }
 
 /** What the warm-start state file should keep for transfers (the serials served). */
@@ -108,6 +112,7 @@ export async function startTransfers(rt: Runtime, settings: XfrSettings, opts: S
   const t = new Transfers(rt, settings, opts);
   t.start();
   active = t;
+  byRuntime.set(rt, t);
   return {
     name: "transfers",
     status: () => t.status(),
@@ -115,6 +120,7 @@ export async function startTransfers(rt: Runtime, settings: XfrSettings, opts: S
     close: async () => {
       t.close();
       if (active === t) active = undefined;
+      if (byRuntime.get(rt) === t) byRuntime.delete(rt);
     },
   };
 }

@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import type { Runtime } from "../../server/runtime.js";
 import type { Route } from "./http.js";
+import { xfrStatus } from "../../xfr/start.js";
 
 let version: string | undefined;
 function packageVersion(): string {
@@ -21,7 +22,7 @@ function packageVersion(): string {
 export type Status = ReturnType<typeof statusOf>;
 
 export function statusOf(rt: Runtime) {
-  return { now: Date.now(), version: packageVersion(), ...rt.status() };
+  return { now: Date.now(), version: packageVersion(), ...rt.status(), transfers: xfrStatus(rt) };
 }
 
 export const statusRoutes: Route[] = [{ method: "GET", path: "/v1/status", handle: ({ rt }) => ({ json: statusOf(rt) }) }];
