@@ -35,8 +35,8 @@ checks:
     type: http
     port: ${eps.port}
     path: /health
-    interval: 250ms
-    timeout: 150ms
+    interval: 600ms
+    timeout: 500ms
     fast_interval: 50ms
     fall: 2
     rise: 2

@@ -28,8 +28,8 @@ checks:
     port: ${eps.port}
     path: /health
     expect: { body: "ok" }
-    interval: 250ms
-    timeout: 150ms
+    interval: 600ms
+    timeout: 500ms
     fast_interval: 50ms
     fall: 2
     rise: 2
