@@ -122,6 +122,26 @@ describe("the journal", () => {
     expect(text(d.added)).toEqual(["app.example.test. 5 IN A 192.0.2.1"]);
   });
 
+  it("two renderings of one Zone compare only the pools, and agree with comparing every record", () => {
+    const z = zoneOf("app A 192.0.2.99\nwww A 192.0.2.80\n");
+    const p1 = pool("app.example.test.", {}, { variants: [["192.0.2.1", "192.0.2.2"]] });
+    const p2 = pool("app.example.test.", {}, { ttl: 5, variants: [["192.0.2.2", "192.0.2.3"]] });
+    const a = renderZone(z, [p1]).records;
+    const b = renderZone(z, [p2]).records;
+    const none = renderZone(z, []).records;
+    expect(a.base).toBe(b.base);
+    const full = (x: typeof a, y: typeof a) => ({
+      removed: text([...x.values()].filter((rr) => ![...y.values()].some((o) => rrToText(o) === rrToText(rr)))).sort(),
+      added: text([...y.values()].filter((rr) => ![...x.values()].some((o) => rrToText(o) === rrToText(rr)))).sort(),
+    });
+    for (const [x, y] of [[a, b], [b, a], [none, a], [b, none]] as const) {
+      const d = difference(x, y);
+      expect({ removed: text(d.removed).sort(), added: text(d.added).sort() }).toEqual(full(x, y));
+    }
+    expect(text(difference(none, a).removed)).toEqual(["app.example.test. 300 IN A 192.0.2.99"]);
+    expect(a.size).toBe(5);
+  });
+
   it("keeps `depth` steps; a client older than that (or unknown) needs the whole zone", () => {
     const j = new Journal(versionOf(render("192.0.2.1"), 10, 10), 2);
     j.push(versionOf(render("192.0.2.2"), 11, 10));

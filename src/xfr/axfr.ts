@@ -9,7 +9,6 @@ import type { Name } from "../wire/name.js";
 import type { RR } from "../zone/rr.js";
 import type { Version } from "./journal.js";
 import type { Message } from "./message.js";
-import { transferOrder } from "./render.js";
 
 /** What every message of one answer repeats: the ID, RD, the question as sent, and an OPT if the query had one. */
 export interface Frame {
@@ -102,7 +101,7 @@ export function packRecords(f: Frame, records: readonly RR[], target = MESSAGE_T
 
 /** The records of a full transfer: SOA, the rest, SOA (RFC 5936 §2.2). */
 export function axfrRecords(v: Version): RR[] {
-  return [v.soa, ...transferOrder(v.records.values()), v.soa];
+  return [v.soa, ...v.records.values(), v.soa];
 }
 
 /** The messages of an AXFR answer (unsigned: the handler signs each). */

@@ -4,14 +4,14 @@
 // gets the whole zone.
 
 import type { RR } from "../zone/rr.js";
-import { withSerial, type RenderedZone } from "./render.js";
+import { rrKey, withSerial, type RecordSet, type RenderedZone } from "./render.js";
 import { serialCompare } from "./serial.js";
 
 export interface Version {
   serial: number;
   /** The apex SOA with `serial`. */
   soa: RR;
-  records: Map<string, RR>;
+  records: RecordSet;
   fingerprint: string;
   /** File serial this version was rendered from. */
   fileSerial: number;
@@ -32,12 +32,25 @@ export function versionOf(r: RenderedZone, serial: number, fileSerial: number, a
   return { serial: serial >>> 0, soa: withSerial(r.soa, serial), records: r.records, fingerprint: r.fingerprint, fileSerial, at };
 }
 
-/** Records of `a` not in `b` and records of `b` not in `a`, each in `a`'s / `b`'s insertion order. */
-export function difference(a: Map<string, RR>, b: Map<string, RR>): { removed: RR[]; added: RR[] } {
+/**
+ * Records of `a` not in `b` (removed) and of `b` not in `a` (added). Two renderings of the same Zone
+ * object differ only where a pool is: then only the pools' records are compared.
+ */
+export function difference(a: RecordSet, b: RecordSet): { removed: RR[]; added: RR[] } {
   const removed: RR[] = [];
   const added: RR[] = [];
-  for (const [k, rr] of a) if (!b.has(k)) removed.push(rr);
-  for (const [k, rr] of b) if (!a.has(k)) added.push(rr);
+  if (a.base === b.base) {
+    const candidates = new Set<string>([...a.hidden, ...a.overlay.keys(), ...b.hidden, ...b.overlay.keys()]);
+    for (const k of candidates) {
+      const inA = a.has(k);
+      const inB = b.has(k);
+      if (inA && !inB) removed.push(a.get(k)!);
+      else if (!inA && inB) added.push(b.get(k)!);
+    }
+    return { removed, added };
+  }
+  for (const rr of a.values()) if (!b.has(rrKey(rr))) removed.push(rr);
+  for (const rr of b.values()) if (!a.has(rrKey(rr))) added.push(rr);
   return { removed, added };
 }
 

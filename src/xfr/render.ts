@@ -22,12 +22,53 @@ import { maxAnswers } from "../pool/policy.js";
 import type { RR } from "../zone/rr.js";
 import type { Zone } from "../zone/zone.js";
 
+/**
+ * The records of one rendering: the zone file's records (shared by every rendering of the same Zone
+ * object, computed once), less those a pool replaces, plus the pools' records. A pool flip in a large
+ * zone costs the size of its pools, not of the zone.
+ */
+export class RecordSet {
+  constructor(
+    /** Every static record but the apex SOA, by rrKey, in zone order (shared, never changed). */
+    readonly base: StaticRecords,
+    /** rrKeys of static records a pool replaces (same owner and type). */
+    readonly hidden: ReadonlySet<string>,
+    /** The pools' records, by rrKey, in pool order. */
+    readonly overlay: ReadonlyMap<string, RR>,
+  ) {}
+
+  has(key: string): boolean {
+    return this.overlay.has(key) || (this.base.records.has(key) && !this.hidden.has(key));
+  }
+
+  get(key: string): RR | undefined {
+    return this.overlay.get(key) ?? (this.hidden.has(key) ? undefined : this.base.records.get(key));
+  }
+
+  get size(): number {
+    let n = this.base.records.size - this.hidden.size;
+    for (const k of this.overlay.keys()) if (this.base.records.has(k) && !this.hidden.has(k)) n--;
+    return n + this.overlay.size;
+  }
+
+  /** Static records in zone order, then the pools' (any order is valid, RFC 5936 §2.2; this one is stable). */
+  *values(): IterableIterator<RR> {
+    for (const [k, rr] of this.base.records) if (!this.hidden.has(k) && !this.overlay.has(k)) yield rr;
+    yield* this.overlay.values();
+  }
+}
+
+export interface StaticRecords {
+  records: Map<string, RR>;
+  /** Digest of the sorted keys. */
+  fingerprint: string;
+}
+
 export interface RenderedZone {
   origin: Name;
   /** The apex SOA as the file has it (its serial is replaced per version). */
   soa: RR;
-  /** Every other record, keyed by rrKey. */
-  records: Map<string, RR>;
+  records: RecordSet;
   /** Digest of the content (the SOA without its serial, and every record): equal content, equal fingerprint. */
   fingerprint: string;
 }
@@ -78,49 +119,52 @@ export function zoneOf(zones: readonly Zone[], key: string): Zone | undefined {
   return best;
 }
 
+const statics = new WeakMap<Zone, StaticRecords>();
+
+/** The zone file's records (all but the apex SOA), once per Zone object. */
+function staticRecords(zone: Zone): StaticRecords {
+  let st = statics.get(zone);
+  if (st) return st;
+  const records = new Map<string, RR>();
+  for (const node of zone.nodes.values()) {
+    for (const set of node.rrsets.values()) {
+      if (set.type === RRType.SOA && node === zone.apex) continue;
+      for (const rdata of set.rdatas) {
+        const rr = { owner: node.name, type: set.type, class: set.class, ttl: set.ttl, rdata };
+        records.set(rrKey(rr), rr);
+      }
+    }
+  }
+  st = { records, fingerprint: digest([...records.keys()].sort()) };
+  statics.set(zone, st);
+  return st;
+}
+
 /**
  * Render `zone` with the pools of `pools` that belong to it (those whose name `allZones` places in
  * it). Static RRsets a pool replaces (same owner and type) are left out.
  */
 export function renderZone(zone: Zone, pools: readonly LivePool[], allZones: readonly Zone[] = [zone]): RenderedZone {
+  const base = staticRecords(zone);
   const mine = pools.filter((p) => zoneOf(allZones, p.name.key) === zone);
-  const replaced = new Set(mine.map((p) => `${p.name.key}|${p.type}`));
-  const records = new Map<string, RR>();
-  const add = (rr: RR) => records.set(rrKey(rr), rr);
+  const hidden = new Set<string>();
+  const overlay = new Map<string, RR>();
   const soaSet = zone.soa;
   const soa: RR = { owner: zone.origin, type: RRType.SOA, class: soaSet.class, ttl: soaSet.ttl, rdata: soaSet.rdatas[0]! };
-  for (const node of zone.nodes.values()) {
-    for (const set of node.rrsets.values()) {
-      if (set.type === RRType.SOA && node === zone.apex) continue;
-      if (replaced.has(`${node.name.key}|${set.type}`)) continue;
-      for (const rdata of set.rdatas) add({ owner: node.name, type: set.type, class: set.class, ttl: set.ttl, rdata });
-    }
-  }
   for (const p of mine) {
-    for (const v of poolValues(p)) add({ owner: p.name, type: p.type, class: soa.class, ttl: p.answer.ttl, rdata: rdataOf(p.type, v) });
-  }
-  return { origin: zone.origin, soa, records, fingerprint: fingerprintOf(soa, records) };
-}
-
-function fingerprintOf(soa: RR, records: Map<string, RR>): string {
-  const h = createHash("sha256");
-  h.update(rrKey(withSerial(soa, 0)));
-  for (const k of [...records.keys()].sort()) h.update("\n" + k);
-  return h.digest("base64url").slice(0, 22);
-}
-
-/**
- * The records in transfer order: apex first (SOA left out; the caller brackets with it), then names in
- * canonical-ish order (shorter keys first, then bytewise), types ascending. Any order is valid
- * (RFC 5936 §2.2); a stable one makes transfers and tests reproducible.
- */
-export function transferOrder(records: Iterable<RR>): RR[] {
-  return [...records].sort((a, b) => {
-    if (a.owner.key !== b.owner.key) {
-      if (a.owner.key.length !== b.owner.key.length) return a.owner.key.length - b.owner.key.length;
-      return a.owner.key < b.owner.key ? -1 : 1;
+    const set = zone.nodes.get(p.name.key)?.rrsets.get(p.type);
+    for (const rdata of set?.rdatas ?? []) hidden.add(rrKey({ owner: p.name, type: p.type, class: set!.class, ttl: set!.ttl, rdata }));
+    for (const v of poolValues(p)) {
+      const rr = { owner: p.name, type: p.type, class: soa.class, ttl: p.answer.ttl, rdata: rdataOf(p.type, v) };
+      overlay.set(rrKey(rr), rr);
     }
-    if (a.type !== b.type) return a.type - b.type;
-    return Buffer.compare(a.rdata, b.rdata);
-  });
+  }
+  const fingerprint = digest([rrKey(withSerial(soa, 0)), base.fingerprint, "-", ...[...hidden].sort(), "+", ...[...overlay.keys()].sort()]);
+  return { origin: zone.origin, soa, records: new RecordSet(base, hidden, overlay), fingerprint };
+}
+
+function digest(lines: string[]): string {
+  const h = createHash("sha256");
+  for (const l of lines) h.update(l + "\n");
+  return h.digest("base64url").slice(0, 22);
 }
