@@ -129,9 +129,10 @@ async function waitSerial(s, zone, serial, deadlineMs) {
 /**
  * Knot DNS as a secondary of `primary` ({ host, port }) for `zones`: TSIG key `key` ({ name, algorithm,
  * secret }) on transfers, NOTIFY accepted from the primary's address with the same key. `port`: listen
- * there (pick it with freePort first when the primary must know it to send NOTIFY).
+ * there (pick it with freePort first when the primary must know it to send NOTIFY); `via`: the source
+ * address of its transfers (tell two secondaries apart in the primary's log).
  */
-export async function startKnotSecondary({ primary, zones, key, host = "127.0.0.1", port: askedPort, extraZoneConf = [] }) {
+export async function startKnotSecondary({ primary, zones, key, host = "127.0.0.1", port: askedPort, via, extraZoneConf = [] }) {
   const port = askedPort ?? (await freePort(host));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hadns-knot-2nd-"));
   // The journal (where Knot stores an IXFR's changes) lives in the database folder: without it Knot
@@ -146,7 +147,7 @@ export async function startKnotSecondary({ primary, zones, key, host = "127.0.0.
     "    background-workers: 1",
     "log:",
     "  - target: stderr",
-    "    any: info",
+    `    any: ${process.env.HADNS_KNOT_LOG ?? "info"}`,
     "database:",
     `    storage: "${dir}/db"`,
     "key:",
@@ -157,6 +158,7 @@ export async function startKnotSecondary({ primary, zones, key, host = "127.0.0.
     "  - id: hadns",
     `    address: ${primary.host}@${primary.port}`,
     `    key: ${key.name}`,
+    ...(via ? [`    via: ${via}`] : []),
     "acl:",
     "  - id: notify-from-hadns",
     `    address: ${primary.host}`,
@@ -196,7 +198,7 @@ export async function startKnotSecondary({ primary, zones, key, host = "127.0.0.
 }
 
 /** NSD as a secondary of `primary` for `zones`, same key on transfers and NOTIFY. */
-export async function startNsdSecondary({ primary, zones, key, host = "127.0.0.1", port: askedPort }) {
+export async function startNsdSecondary({ primary, zones, key, host = "127.0.0.1", port: askedPort, via }) {
   const port = askedPort ?? (await freePort(host));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hadns-nsd-2nd-"));
   const conf = [
@@ -228,6 +230,7 @@ export async function startNsdSecondary({ primary, zones, key, host = "127.0.0.1
       `    zonefile: "${z.replace(/\.$/, "")}.zone"`,
       `    allow-notify: ${primary.host} ${key.name}`,
       `    request-xfr: ${primary.host}@${primary.port} ${key.name}`,
+      ...(via ? [`    outgoing-interface: ${via}`] : []),
     ]),
     "",
   ].join("\n");
