@@ -13,6 +13,7 @@ import { adminBindingProblem, BODY_LIMIT, isLoopbackHost, startAdminServer, toke
 import { startEndpoints } from "./support/http-endpoints.js";
 import { values } from "./support/instance.js";
 import { call, startWithAdmin, until, type AdminHarness } from "./support/admin.js";
+import { freePort } from "./support/ports.js";
 
 const ZONE = `$ORIGIN example.test.
 $TTL 300
@@ -385,7 +386,7 @@ describe("refusing to listen beyond loopback without a token", () => {
       .filter((i) => i && !i.internal && i.family === "IPv4")
       .map((i) => i!.address);
     for (const host of ["0.0.0.0", "::", ...own]) {
-      const port = await freeTcpPort();
+      const port = await freePort();
       await expect(startAdminServer(h.instance, { listen: { host, port } }, silent)).rejects.toThrow(/without a bearer token/);
       // Nothing holds the port: we can take it ourselves.
       await expect(canListen(host === "::" ? "::" : host, port)).resolves.toBe(true);
@@ -410,17 +411,6 @@ describe("refusing to listen beyond loopback without a token", () => {
     );
   });
 });
-
-function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function canListen(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {

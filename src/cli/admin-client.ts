@@ -5,6 +5,8 @@
 
 import { request } from "undici";
 
+export { answerText } from "../ops/api/explain.js";
+
 export const DEFAULT_ADMIN_URL = "http://127.0.0.1:8053";
 
 /** Options every admin verb takes, as commander hands them over. */
@@ -125,16 +127,6 @@ export function duration(ms: number): string {
 
 export function ago(now: number, t: number | null | undefined): string {
   return t ? `${duration(now - t)} ago` : "-";
-}
-
-/** What a pool answers, in one phrase (the API's PoolAnswer). */
-export function answerText(a: { rcode: string; selection: string; variants: string[][]; weights?: number[] }): string {
-  if (a.rcode === "servfail") return "SERVFAIL";
-  const first = a.variants[0] ?? [];
-  if (first.length === 0) return "no records (NODATA)";
-  if (a.selection === "fixed" || a.variants.length === 1) return first.join(", ");
-  if (a.selection === "weighted" && a.weights) return a.variants.map((v, i) => `${v[0]} x${a.weights![i]}`).join(", ") + " (weighted)";
-  return `${[...new Set(a.variants.flat())].join(", ")} (rotating)`;
 }
 
 /** The short form of an override id shown in tables; `override rm` takes any unique prefix. */

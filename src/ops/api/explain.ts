@@ -5,6 +5,7 @@
 
 import type { Runtime } from "../../server/runtime.js";
 import type { OutRRset } from "../../answer/outcome.js";
+import type { PoolAnswer } from "../../pool/types.js";
 import { QNAME } from "../../wire/body-writer.js";
 import { classToText, isMetaType, Rcode, RRType, typeFromText, typeToText } from "../../wire/constants.js";
 import { isAtOrBelow, nameFromText, nameToText, type Name } from "../../wire/name.js";
@@ -90,7 +91,7 @@ export function explain(rt: Runtime, nameText: string, typeText: string) {
   const summary = !zone
     ? `${qname} is in no zone served here: REFUSED`
     : first
-      ? `${first.label} (${first.policy}) ${first.answer.rcode === "servfail" ? "answers SERVFAIL" : `answers ${describeVariants(first.answer.variants, first.answer.selection)}`}: ${first.reason}${first.failOpen ? " — FAILING OPEN" : ""}`
+      ? `${first.label} (${first.policy}) answers ${answerText(first.answer)}: ${first.reason}${first.failOpen ? " — FAILING OPEN" : ""}`
       : `${qname} ${typeToText(qtype)}: ${response.rcode}${response.answer.length === 0 ? " with no records" : ` with ${response.answer.length} record${response.answer.length === 1 ? "" : "s"}`} from zone ${nameToText(zone.origin)}; no pool involved`;
 
   return {
@@ -105,10 +106,12 @@ export function explain(rt: Runtime, nameText: string, typeText: string) {
   };
 }
 
-function describeVariants(variants: string[][], selection: string): string {
-  const first = variants[0] ?? [];
+/** What a pool answers, in one phrase: "192.0.2.10", "a, b (rotating)", "a x3, b x1 (weighted)", "SERVFAIL". */
+export function answerText(a: Pick<PoolAnswer, "rcode" | "selection" | "variants" | "weights">): string {
+  if (a.rcode === "servfail") return "SERVFAIL";
+  const first = a.variants[0] ?? [];
   if (first.length === 0) return "no records (NODATA)";
-  if (selection === "fixed" || variants.length === 1) return first.join(", ");
-  const all = [...new Set(variants.flat())];
-  return `${all.join(", ")} (${selection === "rotate" ? "rotating" : "weighted"})`;
+  if (a.selection === "fixed" || a.variants.length === 1) return first.join(", ");
+  if (a.selection === "weighted" && a.weights) return a.variants.map((v, i) => `${v[0]} x${a.weights![i]}`).join(", ") + " (weighted)";
+  return `${[...new Set(a.variants.flat())].join(", ")} (rotating)`;
 }
