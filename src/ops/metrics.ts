@@ -281,14 +281,14 @@ export function renderMetrics(rt: Runtime): string {
       if (o) overridden.push([{ ...pool, address: ep.address, action: o.action }, 1]);
     });
     failOpen.push([pool, p.answer.failOpen ? 1 : 0]);
-    primaryUp.push([pool, p.primaryUp ? 1 : 0]);
+    if (p.spec.policy === "failover") primaryUp.push([pool, p.primaryUp ? 1 : 0]);
     records.push([pool, p.answer.rcode === "servfail" ? 0 : (p.answer.variants[0]?.length ?? 0)]);
   }
   w.family("hadns_endpoint_up", "Probed health of each pool endpoint: 1 up, 0 down, -1 unknown (not probed yet). Endpoints without a check are always 1 (check=\"\"). Overrides do not change it; see hadns_endpoint_override.", up);
   w.family("hadns_endpoint_override", "1 for each pool endpoint an operator override applies to, with its action (down, up, drain).", overridden);
   w.family("hadns_endpoint_transitions_total", "Health transitions of probed endpoints, by check, probed address and new state.", reg.transitions.samples());
   w.family("hadns_pool_fail_open", "1 while a pool answers although every endpoint is down (when_all_down serve-all or serve-first).", failOpen);
-  w.family("hadns_pool_primary_up", "1 while the pool's first endpoint, or first priority group, has an endpoint in service; for a failover pool 0 means it has failed over.", primaryUp);
+  w.family("hadns_pool_primary_up", "Failover pools only: 1 while the first endpoint (or first priority group) has an endpoint in service, 0 while the pool has failed over or is all down.", primaryUp);
   w.family("hadns_pool_answer_records", "Records the pool answers now (the first variant; 0 for NODATA or SERVFAIL).", records);
 
   // Probes.
