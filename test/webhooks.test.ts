@@ -378,6 +378,18 @@ describe("a receiver that misbehaves", () => {
     expect(metric('hadns_webhook_retries_total{webhook="flaky"}')).toBe(1);
   });
 
+  it("answers after the hook's timeout: the attempt is abandoned and retried", async () => {
+    const { logger, lines } = recordingLogger();
+    recv.replies.set("/late", (res, r, n) => (n === 1 ? recv.hang(res, r, n) : ok(res, r, n)));
+    hooks = startWebhooks(srv.instance, [hook({ name: "late", url: recv.url("/late"), timeoutMs: 300, events: ["override"] })], logger, fast);
+    srv.instance.overrides.add({ address: SECONDARY, action: "drain", reason: "test", forMs: 60_000 });
+    await hooks.idle();
+    for (const o of srv.instance.overrides.list()) srv.instance.overrides.remove(o.id);
+    expect(recv.at("/late")).toHaveLength(2);
+    expect(lines.filter((l) => l.webhook === "late" && l.retryInMs !== undefined).map((l) => l.error)).toEqual(["timeout after 300 ms"]);
+    expect(lines.find((l) => l.webhook === "late" && l.level === 30)).toMatchObject({ status: 200, attempts: 2 });
+  });
+
   it("answers 429 with Retry-After: waits as told before the retry", async () => {
     recv.replies.set("/limited", (res, _r, n) => void (n === 1 ? res.writeHead(429, { "retry-after": "1" }).end() : res.writeHead(202).end()));
     hooks = startWebhooks(srv.instance, [hook({ name: "limited", url: recv.url("/limited"), events: ["override"] })], pino({ level: "silent" }), fast);
