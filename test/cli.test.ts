@@ -65,7 +65,9 @@ interface Served {
 
 /** Start `hadns serve` and wait for its start-up line (JSON logs, as on a pipe). */
 function serve(args: string[], cmd: string[] = [process.execPath, BIN]): Promise<Served> {
-  const proc = spawn(cmd[0]!, [...cmd.slice(1), "serve", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  // The admin API defaults to 127.0.0.1:8053; tests run in parallel, so it is off unless a test asks.
+  const admin = args.includes("--admin-listen") ? [] : ["--admin-listen", "off"];
+  const proc = spawn(cmd[0]!, [...cmd.slice(1), "serve", ...args, ...admin], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   const lines = () =>
