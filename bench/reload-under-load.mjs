@@ -262,7 +262,13 @@ async function main() {
     const k = await startKnot({ zoneFile: zone.file, origin: `${ORIGIN}.`, core: o.serverCore, outDir: OUT });
     const kb = await loadRun(o, k.port, queries, zone.file, variants, null);
     rows.push({ server: "knot", reloads: 0, ...kb });
-    const kd = await loadRun(o, k.port, queries, zone.file, variants, async () => process.kill(k.pid, "SIGHUP"));
+    const kd = await loadRun(o, k.port, queries, zone.file, variants, async () => {
+      try {
+        process.kill(k.pid, "SIGHUP");
+      } catch (e) {
+        throw new Error(`knotd (pid ${k.pid}) is gone (${e.code}); its log:\n${k.log()}`);
+      }
+    });
     const knotLog = k.log();
     await k.stop();
     rows.push({ server: "knot", ...kd, reloads: kd.reloadsAsked, reloadMs: [], knotLogWarnings: knotLog.split("\n").filter((l) => /error|warning/i.test(l)).slice(0, 5) });

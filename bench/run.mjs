@@ -13,7 +13,8 @@ import { runDnsperf } from "./lib/dnsperf.mjs";
 import { coreTimes, pinSelf, processCpuSeconds, processMemory, waitForQuiet } from "./lib/proc.mjs";
 import { topSelfTime } from "./lib/profile.mjs";
 import { REPO, hadnsLauncher, knotVersion, snapshotDist, startHadns, startKnot } from "./lib/servers.mjs";
-import { QUERY_SETS, writeQueries, writeZone } from "./lib/zonegen.mjs";
+import { QUERY_SETS, writeHadnsConfig, writeQueries, writeZone } from "./lib/zonegen.mjs";
+import net from "node:net";
 
 const OUT = path.join(REPO, "bench/out");
 
@@ -23,7 +24,7 @@ const DEFAULTS = {
   warmup: 1, // s of unrecorded load before each set (lets V8 compile the hot path)
   rate: 20000, // q/s offered for the CPU-per-query and latency run
   rateDuration: 5, // s of that run
-  sets: "static,mixed",
+  sets: "static,health,mixed",
   hosts: 1000, // names in the generated zone (about 2.6 records each)
   clients: 4,
   outstanding: 100,
@@ -155,7 +156,9 @@ const median = (xs) => {
 
 async function startServer(name, o, zone) {
   const common = { zoneFile: zone.file, origin: zone.origin, core: o.serverCore, outDir: OUT };
-  return name === "hadns" ? startHadns({ ...common, ...(hadnsCli ? { cli: hadnsCli } : {}) }) : startKnot(common);
+  if (name !== "hadns") return startKnot(common);
+  // hadns serves the pools' names from health checks (config), Knot the same answers statically.
+  return startHadns({ ...common, ...(zone.hadnsConfig ? { configFile: zone.hadnsConfig } : {}), ...(hadnsCli ? { cli: hadnsCli } : {}) });
 }
 
 /** One server, every set: warm-up, full-load run, fixed-rate run. */
@@ -383,6 +386,11 @@ async function main() {
   if (!pinSelf(o.clientCore)) log(`bench: warning: could not pin this script to core ${o.clientCore}`);
 
   const zone = writeZone(OUT, { hosts: o.hosts });
+  // The health checks of hadns's pools probe this listener, which stays up for the whole run.
+  const checkTarget = net.createServer((c) => c.destroy()).listen(0, "127.0.0.1");
+  await new Promise((r) => checkTarget.once("listening", r));
+  checkTarget.unref();
+  zone.hadnsConfig = writeHadnsConfig(OUT, zone, checkTarget.address().port);
   const files = Object.fromEntries(o.sets.map((s) => [s, writeQueries(OUT, s, zone, { count: o.queries })]));
   log(`zone ${path.relative(REPO, zone.file)}: ${zone.records} records; query sets: ${o.sets.map((s) => `${s} (${QUERY_SETS[s].describe})`).join("; ")}`);
 

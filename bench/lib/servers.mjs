@@ -125,10 +125,11 @@ export function snapshotDist(outDir) {
   return path.join(dest, "dist/cli/main.js");
 }
 
-export async function startHadns({ zoneFile, origin, core, outDir, host = "127.0.0.1", nodeFlags = [], via = hadnsLauncher(), cli = HADNS_CLI }) {
+export async function startHadns({ zoneFile, configFile, origin, core, outDir, host = "127.0.0.1", nodeFlags = [], via = hadnsLauncher(), cli = HADNS_CLI }) {
   const port = await freePort(host);
+  const inputs = configFile && via === "cli" ? ["--config", configFile] : ["--zone", zoneFile];
   const script = via === "cli"
-    ? [cli, "serve", "--zone", zoneFile, "--listen", `${host}:${port}`, "--log-level", "warn"]
+    ? [cli, "serve", ...inputs, "--listen", `${host}:${port}`, "--log-level", "warn"]
     : [STARTER, "--zone", zoneFile, "--listen", `${host}:${port}`];
   const h = await startPinned({
     name: "hadns",

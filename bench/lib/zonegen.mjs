@@ -75,9 +75,53 @@ export function writeZone(dir, { hosts }) {
     }
   }
   fs.mkdirSync(dir, { recursive: true });
+  // Health-aware names: for hadns, failover pools (config below) whose primary is healthy; for Knot,
+  // the same answer as a static record. Both servers then give byte-identical answers.
+  const poolLines = [];
+  for (let i = 0; i < POOLS; i++) poolLines.push(`pool${i} A ${POOL_PRIMARY}`);
   const file = path.join(dir, `${ORIGIN}.zone`);
-  fs.writeFileSync(file, lines.join("\n") + "\n");
-  return { file, origin: ORIGIN, hosts, records };
+  fs.writeFileSync(file, [...lines, ...poolLines].join("\n") + "\n");
+  const hadnsZone = path.join(dir, `${ORIGIN}.hadns.zone`);
+  fs.writeFileSync(hadnsZone, lines.join("\n") + "\n");
+  return { file, hadnsZone, origin: ORIGIN, hosts, records: records + POOLS };
+}
+
+/** Number of health-aware names, and what their pools answer while the primary is up. */
+export const POOLS = 10;
+const POOL_PRIMARY = "192.0.2.201";
+
+/**
+ * hadns's config for the bench: the zone without the pool names, and one failover pool per name over
+ * two endpoints whose TCP check probes `checkPort` on 127.0.0.1 (a listener the bench keeps open).
+ */
+export function writeHadnsConfig(dir, zone, checkPort) {
+  const pools = [];
+  for (let i = 0; i < POOLS; i++) {
+    pools.push(
+      `  - name: pool${i}.${ORIGIN}.`,
+      "    type: A",
+      "    ttl: 3600",
+      "    policy: failover",
+      "    check: up",
+      "    endpoints:",
+      `      - { address: ${POOL_PRIMARY}, check_address: 127.0.0.1 }`,
+      "      - { address: 192.0.2.202, check_address: 127.0.0.1 }",
+    );
+  }
+  const file = path.join(dir, "hadns.yaml");
+  fs.writeFileSync(
+    file,
+    [
+      `zones: [{ file: ${path.basename(zone.hadnsZone)}, origin: ${ORIGIN}. }]`,
+      "admin: off",
+      "checks:",
+      "  up: { type: tcp, port: " + checkPort + ", interval: 1s, timeout: 500ms }",
+      "pools:",
+      ...pools,
+      "",
+    ].join("\n"),
+  );
+  return file;
 }
 
 /** Randomly upper-cases letters (DNS 0x20 style): the server must echo the question as sent. */
@@ -120,6 +164,14 @@ export const QUERY_SETS = {
         const [n, t] = positive(zone, rand);
         out.push(`${mixCase(n, rand)} ${t}`);
       }
+      return out;
+    },
+  },
+  health: {
+    describe: "A for health-aware names (failover pools in hadns, static records in Knot), mixed case",
+    build(zone, count, rand) {
+      const out = [];
+      for (let k = 0; k < count; k++) out.push(`${mixCase(`pool${Math.floor(rand() * POOLS)}.${ORIGIN}`, rand)} A`);
       return out;
     },
   },
