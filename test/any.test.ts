@@ -3,7 +3,8 @@
 // answered by the usual rules.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildQuery, describe as describeReply, normalise, send, type QueryOptions, type Transport } from "./support/client.js";
+import { type QueryOptions, type Transport } from "./support/client.js";
+import { askLines } from "./support/ask.js";
 import { startHadns, type HadnsHandle } from "./support/hadns.js";
 
 const EXAMPLE = `$ORIGIN example.test.
@@ -40,19 +41,8 @@ beforeAll(async () => {
 });
 afterAll(() => srv.close());
 
-/** Send a query; check ID and question came back as sent; the reply as describe() lines without size and question. */
-async function ask(via: Transport, q: QueryOptions): Promise<string[]> {
-  const query = buildQuery(q);
-  const reply = await send(via, srv.host, srv.port, query);
-  if (!reply) throw new Error(`no reply over ${via}`);
-  const n = normalise(reply);
-  expect(n.id).toBe(query.readUInt16BE(0));
-  expect(n.questionHex).toBe(normalise(query).questionHex);
-  return describeReply(n)
-    .split("\n")
-    .filter((l) => !l.startsWith("question="))
-    .map((l) => l.replace(/ size=\d+$/, ""));
-}
+/** Send a query; check ID and question came back as sent; the reply as lines (test/support/ask.ts). */
+const ask = (via: Transport, q: QueryOptions): Promise<string[]> => askLines(srv, via, q);
 
 describe.each(TRANSPORTS)("over %s", (via) => {
   it("a node with A, AAAA, TXT and MX gets only its A set", async () => {
