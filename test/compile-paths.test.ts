@@ -65,3 +65,20 @@ describe("compiled answers = general path", () => {
     }
   });
 });
+
+describe("an engine built for a reload (deferCompile)", () => {
+  it("answers every query byte for byte as an engine compiled up front, before, during and after compiling in slices", async () => {
+    const { zones } = loadZones([{ file: "zones/example.test.zone" }], { zonesRoot: "zones" });
+    const eager = buildEngine(zones);
+    const names = [...zones[0]!.nodes.values()].map((n) => n.name).concat([nameFromText("nothere.example.test."), nameFromText("a.b.wild.example.test.")]);
+    const queries = names.flatMap((name) => [RRType.A, RRType.AAAA, RRType.MX, RRType.ANY].map((t) => queryFor(name, t, true)));
+    const expected = queries.map((m) => eager.answer(m, "udp")!.toString("hex"));
+    const lazy = buildEngine(zones, { deferCompile: true });
+    // Half the names answered before any compiling (compiled on demand), then in slices, then all.
+    const half = queries.length >> 1;
+    expect(queries.slice(0, half).map((m) => lazy.answer(m, "udp")!.toString("hex"))).toEqual(expected.slice(0, half));
+    lazy.compileRemaining(0);
+    await lazy.compileInBackground(1);
+    expect(queries.map((m) => lazy.answer(m, "udp")!.toString("hex"))).toEqual(expected);
+  });
+});

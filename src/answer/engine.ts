@@ -27,6 +27,8 @@ export interface EngineOptions {
   chaos?: ChaosOptions;
   /** Counters shared across engines (reloads); a fresh set when absent. */
   stats?: QueryStats;
+  /** Build the name table only; compile with compileRemaining() (or on a name's first query). */
+  deferCompile?: boolean;
   /** Pools present from the start, with their first answers (after the first round of probes). */
   pools?: Array<{ name: Name; type: number; render: PoolRender }>;
 }
@@ -58,6 +60,8 @@ interface NameEntry {
   below: Lane | null;
   /** DS at the apex of a zone whose parent we also serve: the parent answers (RFC 4035 §3.1.4.1). */
   parentDs: Lane | null;
+  /** exact and below are built (see QueryEngine.compileRemaining). */
+  compiled: boolean;
 }
 
 interface ZoneTables {
@@ -101,6 +105,9 @@ export class QueryEngine implements Dynamic {
   readonly stats: QueryStats;
   /** Counter index of the zone the last query landed in (0: none). */
   private lastZone = 0;
+  /** Names whose answers are not compiled yet (deferCompile); a query for one compiles it first. */
+  private uncompiled: NameEntry[] = [];
+  private nextUncompiled = 0;
   /** Off only for bench/metrics-overhead.mjs (HADNS_NO_QUERY_STATS=1), to measure what counting costs. */
   private readonly countQueries: boolean;
 
@@ -126,15 +133,39 @@ export class QueryEngine implements Dynamic {
           this.noteParentDs(tables, node, apexes);
           continue;
         }
-        this.names.set(node.name.key, {
-          tables,
-          node,
-          exact: this.exactLane(tables, node),
-          below: this.belowLane(tables, node),
-          parentDs: this.pendingParentDs.get(node.name.key) ?? null,
-        });
+        const entry: NameEntry = { tables, node, exact: null, below: null, parentDs: this.pendingParentDs.get(node.name.key) ?? null, compiled: false };
+        this.names.set(node.name.key, entry);
+        this.uncompiled.push(entry);
       }
     }
+    // Normally every answer is compiled now. A reload instead swaps the engine in at once and
+    // compiles in slices between queries (compileRemaining), so a big zone never stalls answering.
+    if (!opts.deferCompile) this.compileRemaining(Infinity);
+  }
+
+  /** Compile the answers of names not compiled yet, for at most `budgetMs`; true when all are done. */
+  compileRemaining(budgetMs: number): boolean {
+    const until = budgetMs === Infinity ? Infinity : performance.now() + budgetMs;
+    const list = this.uncompiled;
+    while (this.nextUncompiled < list.length) {
+      this.compileEntry(list[this.nextUncompiled++]!);
+      if ((this.nextUncompiled & 63) === 0 && performance.now() >= until) return this.nextUncompiled >= list.length;
+    }
+    this.uncompiled = [];
+    this.nextUncompiled = 0;
+    return true;
+  }
+
+  /** compileRemaining in slices of `sliceMs`, yielding to the event loop between them. */
+  async compileInBackground(sliceMs = 5): Promise<void> {
+    while (!this.compileRemaining(sliceMs)) await new Promise((r) => setImmediate(r));
+  }
+
+  private compileEntry(entry: NameEntry): void {
+    if (entry.compiled) return;
+    entry.compiled = true;
+    entry.exact = this.exactLane(entry.tables, entry.node);
+    entry.below = this.belowLane(entry.tables, entry.node);
   }
 
   // ---- pools -------------------------------------------------------------------------------------
@@ -382,13 +413,17 @@ export class QueryEngine implements Dynamic {
     const entry = this.names.get(key);
     if (entry) {
       this.lastZone = entry.tables.statIndex;
+      if (!entry.compiled) this.compileEntry(entry);
       const lane = qtype === RRType.DS && entry.parentDs ? entry.parentDs : entry.exact;
       return lane ? pick(lane, qtype) : this.perQueryAnswer(entry, q, msg);
     }
     let off = key.charCodeAt(0) + 1;
     while (off < key.length) {
       const encloser = this.names.get(key.substring(off));
-      if (encloser) this.lastZone = encloser.tables.statIndex;
+      if (encloser) {
+        this.lastZone = encloser.tables.statIndex;
+        if (!encloser.compiled) this.compileEntry(encloser);
+      }
       if (encloser && encloser.tables.soaNames.length > 0 && nearSoaName(encloser.tables, key)) return this.perQueryAnswer(encloser, q, msg);
       if (encloser) return encloser.below ? pick(encloser.below, qtype) : this.perQueryAnswer(encloser, q, msg);
       off += key.charCodeAt(off) + 1;

@@ -179,7 +179,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     try {
       await this.monitor.reconfigure(next.checks, poolTargets(next.pools));
       const pools = this.makePools(next.pools);
-      const engine = buildEngine(next.zones, { ...(next.chaos ? { chaos: next.chaos } : {}), pools: pools.renders(), stats: this.stats });
+      // The name table now; the answers in slices after the swap, so answering never stalls for long.
+      const engine = buildEngine(next.zones, { ...(next.chaos ? { chaos: next.chaos } : {}), pools: pools.renders(), stats: this.stats, deferCompile: true });
       pools.attach(engine);
       // The swap: from the next query on, the new answers.
       this.pools = pools;
@@ -189,6 +190,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     } catch (e) {
       return done(false, [(e as Error).message]);
     }
+    await this.engine.compileInBackground();
     return done(true, []);
   }
 

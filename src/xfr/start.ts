@@ -307,10 +307,12 @@ class Transfers {
     if (!changed) return;
     const t0 = performance.now();
     const rt = this.rt;
-    const engine = buildEngine(rt.inputs.zones, { ...(rt.inputs.chaos ? { chaos: rt.inputs.chaos } : {}), pools: rt.pools.renders(), stats: rt.stats });
+    // As a reload does: the name table now, the answers in slices between queries.
+    const engine = buildEngine(rt.inputs.zones, { ...(rt.inputs.chaos ? { chaos: rt.inputs.chaos } : {}), pools: rt.pools.renders(), stats: rt.stats, deferCompile: true });
     rt.pools.attach(engine);
     rt.engine = engine;
     rt.server.setEngine(engine);
+    void engine.compileInBackground();
     this.log.debug({ ms: Math.round((performance.now() - t0) * 10) / 10, cause }, "answers rebuilt with the new serial");
   }
 
