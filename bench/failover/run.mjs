@@ -8,11 +8,11 @@
 // recompile of the pool (the core's part). The end-to-end DNS numbers need the server.
 // Usage: npm run build && node bench/failover/run.mjs [--trials N] [--parallel N] [--hours H] [--only default|fastest]
 
-import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
+import { bounds, Endpoint, failoverSettings } from "./lib.mjs";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const dist = (p) => import(path.join(REPO, "dist", p));
@@ -27,80 +27,7 @@ const TRIALS = Number(args.trials ?? 20);
 const PARALLEL = Number(args.parallel ?? 5);
 const HOURS = Number(args.hours ?? 1000);
 
-const base = {
-  type: "http", path: "/health", method: "GET", headers: {}, expectStatus: [[200, 299]], bodyLimit: 4096,
-  followRedirects: false, tlsVerify: true, flapWindowMs: CHECK_DEFAULTS.flapWindowMs,
-};
-const SETTINGS = {
-  default: {
-    ...base, intervalMs: CHECK_DEFAULTS.intervalMs, timeoutMs: CHECK_DEFAULTS.timeoutMs,
-    fastIntervalMs: CHECK_DEFAULTS.intervalMs / CHECK_DEFAULTS.fastIntervalDivisor,
-    rise: CHECK_DEFAULTS.rise, fall: CHECK_DEFAULTS.fall, decay: CHECK_DEFAULTS.decay,
-  },
-  // The shortest durations the config accepts, default thresholds (the anti-flap rule stays on).
-  fastest: {
-    ...base, intervalMs: 100, timeoutMs: 50, fastIntervalMs: 50,
-    rise: CHECK_DEFAULTS.rise, fall: CHECK_DEFAULTS.fall, decay: CHECK_DEFAULTS.decay,
-  },
-};
-
-/** Worst-case bounds from the rules (README.md, "Health checks and pools"), ±10 % jitter included. */
-function bounds(s) {
-  const j = 1.1;
-  return {
-    refused: j * s.intervalMs + (s.fall - 1) * j * s.fastIntervalMs,
-    hanging: j * s.intervalMs + (s.fall - 1) * Math.max(j * s.fastIntervalMs, s.timeoutMs) + s.timeoutMs,
-    recovery: j * s.intervalMs + (s.rise - 1) * j * s.fastIntervalMs,
-  };
-}
-
-/** A tiny endpoint: ok (200), refuse (not listening) or hang (accepts, never answers). */
-class Endpoint {
-  constructor(address) {
-    this.address = address;
-    this.port = 0;
-    this.mode = "ok";
-    this.sockets = new Set();
-    this.server = http.createServer((req, res) => {
-      if (this.mode === "hang") return;
-      res.end("ok\n");
-    });
-    this.server.on("connection", (s) => {
-      this.sockets.add(s);
-      s.on("close", () => this.sockets.delete(s));
-      s.on("error", () => {});
-    });
-  }
-  listen() {
-    return new Promise((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen({ host: this.address, port: this.port, exclusive: true }, () => {
-        this.server.off("error", reject);
-        this.port = this.server.address().port;
-        resolve();
-      });
-    });
-  }
-  drop() {
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-  }
-  async set(mode) {
-    const prev = this.mode;
-    this.mode = mode;
-    if (mode === "refuse") {
-      const closed = new Promise((r) => this.server.close(() => r()));
-      this.drop();
-      await closed;
-    } else {
-      if (prev === "hang") this.drop();
-      if (prev === "refuse") await this.listen();
-    }
-  }
-  async close() {
-    if (this.mode !== "refuse") await this.set("refuse");
-  }
-}
+const SETTINGS = failoverSettings(CHECK_DEFAULTS);
 
 const silent = { info() {}, warn() {}, error() {}, debug() {}, child() { return silent; } };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
