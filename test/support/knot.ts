@@ -1,12 +1,12 @@
 // Start a real Knot DNS (Debian's knotd) in the foreground on a free loopback port, serving the given
 // zone files, for differential tests. Config as in /work/shared/notes/peers.md.
 
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { buildQuery, sendUdp } from "./client.js";
 import { freePort } from "./ports.js";
+import { spawnDaemon } from "./secondaries.mjs";
 
 export interface KnotZone {
   /** Zone apex, e.g. "diff.test" (trailing dot optional). */
@@ -79,32 +79,9 @@ export async function startKnot(zones: KnotZone[], opts: { host?: string; extraS
   const confPath = path.join(dir, "knot.conf");
   fs.writeFileSync(confPath, conf);
 
-  let output = "";
-  const child: ChildProcess = spawn(KNOTD, ["-c", confPath], { stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout!.on("data", (d) => (output += d.toString()));
-  child.stderr!.on("data", (d) => (output += d.toString()));
-  let exited = false;
-  const exitP = new Promise<void>((resolve) => {
-    child.on("exit", () => {
-      exited = true;
-      resolve();
-    });
-    child.on("error", (e) => {
-      output += `spawn error: ${e.message}\n`;
-      exited = true;
-      resolve();
-    });
-  });
-
+  const daemon = spawnDaemon(KNOTD, ["-c", confPath], dir);
   const close = async () => {
-    if (!exited) {
-      child.kill("SIGTERM");
-      const t = setTimeout(() => {
-        if (!exited) child.kill("SIGKILL");
-      }, 3000);
-      await exitP;
-      clearTimeout(t);
-    }
+    await daemon.close();
     fs.rmSync(dir, { recursive: true, force: true });
   };
 
@@ -112,18 +89,18 @@ export async function startKnot(zones: KnotZone[], opts: { host?: string; extraS
   const deadline = Date.now() + (opts.timeoutMs ?? 10000);
   for (const z of zones) {
     for (;;) {
-      if (exited) {
+      if (daemon.exited()) {
         await close();
-        throw new Error(`knotd exited during start-up:\n${output}`);
+        throw new Error(`knotd exited during start-up:\n${daemon.log()}`);
       }
       const r = await sendUdp(host, port, buildQuery({ name: z.domain, type: "SOA" }), { timeoutMs: 200 }).catch(() => null);
       if (r && r.length >= 12 && (r[3]! & 0x0f) === 0 && (r[2]! & 0x04) !== 0) break;
       if (Date.now() > deadline) {
         await close();
-        throw new Error(`knotd did not serve ${z.domain} within the timeout:\n${output}`);
+        throw new Error(`knotd did not serve ${z.domain} within the timeout:\n${daemon.log()}`);
       }
       await new Promise((res) => setTimeout(res, 50));
     }
   }
-  return { host, port, dir, log: () => output, close };
+  return { host, port, dir, log: () => daemon.log(), close };
 }

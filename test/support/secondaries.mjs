@@ -80,7 +80,8 @@ export async function soaSerial(host, port, zone, timeoutMs = 500) {
   return soa ? soa.data.serial : null;
 }
 
-function spawnDaemon(bin, args, dir) {
+/** Start a DNS daemon in the foreground, keeping its output; close() stops it (SIGTERM, then SIGKILL after 3 s). */
+export function spawnDaemon(bin, args, dir) {
   let output = "";
   const child = spawn(bin, args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout.on("data", (d) => (output += d.toString()));
