@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEndpoints } from "./support/http-endpoints.js";
-import { startPoolServer, TRANSPORTS, waitForAnswer, type PoolServer, type View } from "./support/instance.js";
+import { startPoolServer, webCheck, TRANSPORTS, waitForAnswer, type PoolServer, type View } from "./support/instance.js";
 
 const ZONE = `$ORIGIN example.test.
 $TTL 300
@@ -30,18 +30,7 @@ beforeAll(async () => {
   srv = await startPoolServer({
     files: { "example.test.zone": ZONE },
     config: `zones: [example.test.zone]
-checks:
-  web:
-    type: http
-    port: ${eps.port}
-    path: /health
-    interval: 600ms
-    timeout: 500ms
-    fast_interval: 50ms
-    fall: 2
-    rise: 2
-    flap_window: 0
-pools:
+${webCheck(eps.port)}pools:
   - name: www.example.test.
     type: CNAME
     ttl: 60

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { metricsFor, probeFailureReason, renderMetrics, startMetrics } from "../src/ops/metrics.js";
 import { buildQuery, send } from "./support/client.js";
 import { startEndpoints } from "./support/http-endpoints.js";
-import { startPoolServer, values, waitForAnswer, type PoolServer } from "./support/instance.js";
+import { startPoolServer, webCheck, values, waitForAnswer, type PoolServer } from "./support/instance.js";
 
 // ---- a parser of the text exposition format, strict about the rules ---------------------------
 
@@ -180,18 +180,7 @@ beforeAll(async () => {
   srv = await startPoolServer({
     files: { "example.test.zone": ZONE },
     config: `zones: [example.test.zone]
-checks:
-  web:
-    type: http
-    port: ${eps.port}
-    path: /health
-    interval: 200ms
-    timeout: 150ms
-    fast_interval: 50ms
-    fall: 2
-    rise: 2
-    flap_window: 0
-pools:
+${webCheck(eps.port)}pools:
   - name: app.example.test.
     type: A
     ttl: 30

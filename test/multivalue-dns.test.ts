@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEndpoints } from "./support/http-endpoints.js";
-import { startPoolServer, TRANSPORTS, waitForAnswer, type PoolServer, type View } from "./support/instance.js";
+import { startPoolServer, webCheck, TRANSPORTS, waitForAnswer, type PoolServer, type View } from "./support/instance.js";
 
 const ZONE = `$ORIGIN example.test.
 $TTL 300
@@ -22,19 +22,7 @@ beforeAll(async () => {
   srv = await startPoolServer({
     files: { "example.test.zone": ZONE },
     config: `zones: [example.test.zone]
-checks:
-  web:
-    type: http
-    port: ${eps.port}
-    path: /health
-    expect: { body: "ok" }
-    interval: 600ms
-    timeout: 500ms
-    fast_interval: 50ms
-    fall: 2
-    rise: 2
-    flap_window: 0
-pools:
+${webCheck(eps.port, { body: "ok" })}pools:
   - name: multi.example.test.
     type: A
     ttl: 30

@@ -12,7 +12,7 @@ import type { WebhookSettings } from "../src/config/ops.js";
 import { metricsFor, renderMetrics } from "../src/ops/metrics.js";
 import { backoffMs, retryAfterMs, startWebhooks, type WebhookOptions, type Webhooks } from "../src/ops/webhooks.js";
 import { startEndpoints } from "./support/http-endpoints.js";
-import { startPoolServer, values, waitForAnswer, type PoolServer } from "./support/instance.js";
+import { startPoolServer, webCheck, values, waitForAnswer, type PoolServer } from "./support/instance.js";
 
 // ---- the receiver ------------------------------------------------------------------------------
 
@@ -125,18 +125,7 @@ beforeAll(async () => {
     files: { "example.test.zone": ZONE },
     env: { ...process.env, RECEIVER: `http://127.0.0.1:${recv.port}`, PD_KEY: "0123456789abcdef0123456789abcdef" },
     config: `zones: [example.test.zone]
-checks:
-  web:
-    type: http
-    port: ${eps.port}
-    path: /health
-    interval: 200ms
-    timeout: 150ms
-    fast_interval: 50ms
-    fall: 2
-    rise: 2
-    flap_window: 0
-pools:
+${webCheck(eps.port)}pools:
   - name: ${POOL}
     type: A
     ttl: 30

@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEndpoints } from "./support/http-endpoints.js";
-import { startPoolServer, TRANSPORTS, waitForAnswer, type PoolServer, type View } from "./support/instance.js";
+import { startPoolServer, webCheck, TRANSPORTS, waitForAnswer, type PoolServer, type View } from "./support/instance.js";
 
 const ZONE = `$ORIGIN example.test.
 $TTL 300
@@ -32,18 +32,7 @@ beforeAll(async () => {
   srv = await startPoolServer({
     files: { "example.test.zone": ZONE },
     config: `zones: [example.test.zone]
-checks:
-  web:
-    type: http
-    port: ${eps.port}
-    path: /health
-    interval: 250ms
-    timeout: 150ms
-    fast_interval: 50ms
-    fall: 2
-    rise: 2
-    flap_window: 0
-pools:
+${webCheck(eps.port)}pools:
 ${pool("default", "")}${pool("serveall", "    when_all_down: serve-all\n")}${pool("first", "    when_all_down: serve-first\n")}${pool("nodata", "    when_all_down: nodata\n")}${pool("servfail", "    when_all_down: servfail\n")}${pool("multi", "    policy: multivalue\n    when_all_down: serve-first\n")}${pool("grouped", "    when_all_down: serve-first\n    endpoints: [{ address: 127.0.0.3, priority: 2 }, { address: 127.0.0.2, priority: 1 }]\n").replace("    endpoints: [127.0.0.2, 127.0.0.3]\n", "")}`,
   });
   await srv.allUp();

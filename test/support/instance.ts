@@ -261,3 +261,26 @@ export async function waitForAnswer(
 
 /** Both transports, for tests that assert the same answer over each. */
 export const TRANSPORTS: Transport[] = ["udp", "tcp"];
+
+/**
+ * The `checks:` section the pool tests share: one HTTP check `web` of /health on `port`, fast enough
+ * for tests of a few seconds (fall and rise 2, fast_interval 50 ms), with a 500 ms timeout so that a
+ * loaded 2-core CI machine does not fail healthy endpoints.
+ */
+export function webCheck(port: number, expect?: { body: string }): string {
+  return [
+    "checks:",
+    "  web:",
+    "    type: http",
+    `    port: ${port}`,
+    "    path: /health",
+    ...(expect ? [`    expect: { body: ${JSON.stringify(expect.body)} }`] : []),
+    "    interval: 600ms",
+    "    timeout: 500ms",
+    "    fast_interval: 50ms",
+    "    fall: 2",
+    "    rise: 2",
+    "    flap_window: 0",
+    "",
+  ].join("\n");
+}
