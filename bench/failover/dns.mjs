@@ -14,7 +14,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import dnsPacket from "dns-packet";
-import { bounds, Endpoint, failoverSettings } from "./lib.mjs";
+import { bounds, Endpoint, failoverSettings, parseArgs } from "./lib.mjs";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const dist = (p) => import(path.join(REPO, "dist", p));
@@ -23,9 +23,7 @@ const { loadZones } = await dist("zone/load.js");
 const { CHECK_DEFAULTS } = await dist("config/health.js");
 const { pino } = await import("pino");
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
-);
+const args = parseArgs(process.argv.slice(2));
 const TRIALS = Number(args.trials ?? 20);
 const PARALLEL = Number(args.parallel ?? 5);
 const POLL_MS = Number(args.poll ?? 5);

@@ -4,6 +4,11 @@
 
 import http from "node:http";
 
+/** `--name value` pairs from the command line. */
+export function parseArgs(argv) {
+  return Object.fromEntries(argv.reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
+}
+
 export function failoverSettings(CHECK_DEFAULTS) {
   const base = {
     type: "http", path: "/health", method: "GET", headers: {}, expectStatus: [[200, 299]], bodyLimit: 4096,

@@ -12,7 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
-import { bounds, Endpoint, failoverSettings } from "./lib.mjs";
+import { bounds, Endpoint, failoverSettings, parseArgs } from "./lib.mjs";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const dist = (p) => import(path.join(REPO, "dist", p));
@@ -20,9 +20,7 @@ const { HealthMonitor } = await dist("health/monitor.js");
 const { simulateRandomLoss } = await dist("health/simulate.js");
 const { CHECK_DEFAULTS } = await dist("config/health.js");
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
-);
+const args = parseArgs(process.argv.slice(2));
 const TRIALS = Number(args.trials ?? 20);
 const PARALLEL = Number(args.parallel ?? 5);
 const HOURS = Number(args.hours ?? 1000);
