@@ -83,31 +83,11 @@ export function labelsOf(name: Name): Buffer[] {
   return out;
 }
 
-export function labelCount(name: Name): number {
-  return keyLabelCount(name.key);
-}
-
-export function keyLabelCount(key: string): number {
-  let n = 0;
-  let i = 0;
-  while (key.charCodeAt(i) !== 0) {
-    i += key.charCodeAt(i) + 1;
-    n++;
-  }
-  return n;
-}
-
 /** Key of the parent name (one label removed); the root has no parent. */
 export function parentKey(key: string): string | undefined {
   const len = key.charCodeAt(0);
   if (len === 0) return undefined;
   return key.substring(len + 1);
-}
-
-export function parentName(name: Name): Name | undefined {
-  const len = name.wire[0]!;
-  if (len === 0) return undefined;
-  return nameFromWire(name.wire.subarray(len + 1));
 }
 
 /** True when `key` is `ancestor` or below it (label-boundary suffix match). */
@@ -117,20 +97,6 @@ export function isAtOrBelow(key: string, ancestor: string): boolean {
   let i = 0;
   while (i < d) i += key.charCodeAt(i) + 1;
   return i === d;
-}
-
-/** The child name `label.parent`. */
-export function childName(label: Buffer, parent: Name): Name {
-  return nameFromLabels([label, ...labelsOf(parent)]);
-}
-
-/** `*.parent`. */
-export function wildcardOf(parent: Name): Name {
-  return childName(Buffer.from("*"), parent);
-}
-
-export function isWildcard(name: Name): boolean {
-  return name.wire[0] === 1 && name.wire[1] === 0x2a;
 }
 
 /** Replace the suffix `from` of `name` by `to` (DNAME substitution, RFC 6672 §2.2). */
@@ -162,11 +128,6 @@ export function nameToText(name: Name): string {
   const labels = labelsOf(name);
   if (labels.length === 0) return ".";
   return labels.map(escapeLabel).join(".") + ".";
-}
-
-/** Presentation form of a key (lower case); for logs and errors. */
-export function keyToText(key: string): string {
-  return nameToText({ wire: Buffer.from(key, "latin1"), key });
 }
 
 /**
