@@ -6,7 +6,8 @@ import { nameFromText, type Name } from "../wire/name.js";
 import type { RRset } from "../zone/rr.js";
 import type { DynamicSet } from "./lookup.js";
 import type { Selection } from "./choice.js";
-import { isIPv4, isIPv6 } from "node:net";
+import { isIPv4 } from "node:net";
+import { parseIPv6 } from "../zone/rdata-text.js";
 
 /** A pool's answer as the engine compiles it: one DynamicSet per variant. */
 export interface PoolRender {
@@ -35,29 +36,11 @@ export function rdataOf(type: number, value: string): Buffer {
     return Buffer.from(value.split(".").map(Number));
   }
   if (type === RRType.AAAA) {
-    if (!isIPv6(value)) throw new Error(`"${value}" is not an IPv6 address`);
-    return ipv6Bytes(value);
+    const bytes = parseIPv6(value);
+    if (!bytes) throw new Error(`"${value}" is not an IPv6 address`);
+    return bytes;
   }
   return nameFromText(value.endsWith(".") ? value : value + ".").wire;
-}
-
-function ipv6Bytes(text: string): Buffer {
-  const out = Buffer.alloc(16);
-  let t = text;
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(t);
-  let tail: number[] = [];
-  if (v4) {
-    const p = v4[1]!.split(".").map(Number);
-    tail = [(p[0]! << 8) | p[1]!, (p[2]! << 8) | p[3]!];
-    t = t.slice(0, -v4[1]!.length) + "0:0";
-  }
-  const [head, rest] = t.split("::") as [string, string | undefined];
-  const a = head ? head.split(":").map((h) => parseInt(h, 16)) : [];
-  const b = rest !== undefined && rest !== "" ? rest.split(":").map((h) => parseInt(h, 16)) : [];
-  const words = rest === undefined ? a : [...a, ...new Array(8 - a.length - b.length).fill(0), ...b];
-  if (tail.length) words.splice(6, 2, ...tail);
-  words.forEach((w, i) => out.writeUInt16BE(w, i * 2));
-  return out;
 }
 
 export function renderPool(owner: Name, type: number, answer: PoolAnswerLike, label: string): PoolRender {
