@@ -128,6 +128,31 @@ describe("HealthMonitor", () => {
     await mon.stop();
   });
 
+  it("the second probe of a target comes after the spread offset, never right after the first (jitter is not added on top)", async () => {
+    // random(): 0.05 for the spread offset, then 0 (jitter -10 %) — which once made the wait negative.
+    const clock = new FakeClock();
+    const s = scripted(clock);
+    const seq = [0.05, 0];
+    const mon = new HealthMonitor({
+      checks: new Map([["web", testCheck()]]),
+      targets: [{ check: "web", address: "192.0.2.1" }],
+      logger: capture().logger,
+      now: clock.now,
+      timers: clock,
+      random: () => seq.shift() ?? 0.5,
+      probe: s.probe,
+    });
+    void mon.start();
+    const interval = testCheck().intervalMs;
+    await clock.advance(interval);
+    expect(s.calls.length).toBeGreaterThanOrEqual(2);
+    const gap = s.calls[1]!.at - s.calls[0]!.at;
+    // The first probe takes a few ms; the offset counts from its end.
+    expect(gap).toBeGreaterThanOrEqual(0.05 * interval);
+    expect(gap).toBeLessThan(0.05 * interval + 50);
+    await mon.stop();
+  });
+
   it("spreads probes over the interval with jitter, never in lockstep", async () => {
     const { clock, mon, calls } = setup(addrs(100).map((address) => ({ check: "web", address })));
     void mon.start();

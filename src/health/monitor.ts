@@ -194,15 +194,15 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
   private async firstRound(t: Target): Promise<void> {
     await this.runOne(t);
     if (this.stopped || t.removed) return;
-    // After the first round, spread the targets uniformly over one interval: never in lockstep.
-    t.lastStart = this.now() + spreadOffsetMs(t.spec.intervalMs, this.random) - t.spec.intervalMs;
-    this.scheduleNext(t);
+    // After the first round, spread the targets uniformly over one interval: never in lockstep. The
+    // offset is the whole wait (no jitter on top), so a second probe never follows the first at once.
+    this.scheduleNext(t, spreadOffsetMs(t.spec.intervalMs, this.random));
   }
 
-  private scheduleNext(t: Target): void {
+  private scheduleNext(t: Target, firstWait?: number): void {
     if (this.stopped || t.removed) return;
     const delay = nextDelayMs(t.spec, t.state.inDoubt(), this.random);
-    const wait = Math.max(0, t.lastStart + delay - this.now());
+    const wait = firstWait ?? Math.max(0, t.lastStart + delay - this.now());
     t.timer = this.timers.setTimeout(() => {
       t.timer = undefined;
       void this.runOne(t).then(() => this.scheduleNext(t));
