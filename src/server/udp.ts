@@ -1,6 +1,12 @@
 // UDP listener (RFC 1035 §4.2.1): one datagram in, at most one out. Nothing a client sends can throw
 // out of the handler or stop the socket; datagrams from port 0 are dropped (they cannot be answered,
 // and Node throws when asked to send to port 0).
+//
+// Responses are sent in a burst once the event loop has read every datagram that was waiting
+// (setImmediate runs after the poll phase, and libuv reads up to 32 datagrams per wake-up). The
+// first send of a burst wakes the client's thread and the rest find it awake: under full load this
+// answered 139k instead of 113k queries per second on one core (bench/README.md), and it adds no
+// wait beyond the current loop turn. Node has no sendmmsg, so each response is still its own syscall.
 
 import dgram from "node:dgram";
 import type { Logger } from "pino";
@@ -15,9 +21,7 @@ export interface UdpListener {
 export function listenUdp(host: string, port: number, answerer: Answerer, log: Logger): Promise<UdpListener> {
   const type = host.includes(":") ? "udp6" : "udp4";
   const socket = dgram.createSocket({ type, ipv6Only: type === "udp6", recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
-  const onSent = (err: Error | null) => {
-    if (err) answerer.sendFailed(err);
-  };
+  const burst = new SendBurst(socket, answerer);
   socket.on("message", (msg, rinfo) => {
     if (rinfo.port === 0) return;
     const out = answerer.answer(msg, "udp", rinfo.address);
@@ -25,11 +29,7 @@ export function listenUdp(host: string, port: number, answerer: Answerer, log: L
     // Over UDP one message at most (a transfer answer that needs more is for TCP).
     const res = Array.isArray(out) ? out[0] : out;
     if (res === undefined) return;
-    try {
-      socket.send(res, rinfo.port, rinfo.address, onSent);
-    } catch (e) {
-      answerer.sendFailed(e as Error);
-    }
+    burst.add(res, rinfo.port, rinfo.address);
   });
   return new Promise((resolve, reject) => {
     const onError = (e: Error) => reject(e);
@@ -37,8 +37,53 @@ export function listenUdp(host: string, port: number, answerer: Answerer, log: L
     socket.bind({ address: host, port, exclusive: true }, () => {
       socket.off("error", onError);
       socket.on("error", (e) => log.warn({ err: e, listener: `${host}:${port}/udp` }, "UDP socket error"));
-      const close = () => new Promise<void>((res) => socket.close(() => res()));
+      const close = () =>
+        new Promise<void>((res) => {
+          burst.flush();
+          socket.close(() => res());
+        });
       resolve({ socket, port: socket.address().port, close });
     });
   });
+}
+
+/** Responses waiting for the end of this loop turn: parallel arrays, reused, so a query allocates no entry. */
+class SendBurst {
+  private readonly bufs: Buffer[] = [];
+  private readonly ports: number[] = [];
+  private readonly addrs: string[] = [];
+  private readonly onSent: (err: Error | null) => void;
+  private readonly flushNow = () => this.flush();
+
+  constructor(
+    private readonly socket: dgram.Socket,
+    private readonly answerer: Answerer,
+  ) {
+    this.onSent = (err) => {
+      if (err) answerer.sendFailed(err);
+    };
+  }
+
+  add(res: Buffer, port: number, address: string): void {
+    if (this.bufs.length === 0) setImmediate(this.flushNow);
+    this.bufs.push(res);
+    this.ports.push(port);
+    this.addrs.push(address);
+  }
+
+  flush(): void {
+    const { bufs, ports, addrs, socket } = this;
+    for (let i = 0; i < bufs.length; i++) {
+      try {
+        socket.send(bufs[i]!, ports[i], addrs[i], this.onSent);
+      } catch (e) {
+        // The socket was closed under us (shutdown); the rest of the burst goes nowhere either.
+        this.answerer.sendFailed(e as Error);
+        break;
+      }
+    }
+    bufs.length = 0;
+    ports.length = 0;
+    addrs.length = 0;
+  }
 }
