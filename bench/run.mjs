@@ -2,15 +2,16 @@
 // hadns beside Knot DNS under dnsperf, on the same generated zone, in the same run: QPS at full
 // load, server CPU µs per query and p50/p99 latency at a fixed offered load, lost queries, RSS.
 // The servers run one after the other (never at once), alternating first/second each round, pinned
-// to one core; dnsperf and this script run on another. Medians over the rounds are reported.
-// Usage: npm run bench -- [--rounds N] [--duration S] [--sets static,mixed] [--profile] [--help]
+// to one core; dnsperf and this script run on another. Medians over the rounds are reported. Then
+// both servers are run once more at half of Knot's full-load QPS, for p50/p99 at that load.
+// Usage: npm run bench -- [--rounds N] [--duration S] [--sets static,mixed,tcp] [--workers N] [--profile] [--help]
 
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { runDnsperf } from "./lib/dnsperf.mjs";
-import { coreTimes, pinSelf, processCpuSeconds, processMemory, waitForQuiet } from "./lib/proc.mjs";
+import { coreTimes, pinSelf, treeCpuSeconds, treeMemory, waitForQuiet } from "./lib/proc.mjs";
 import { topSelfTime } from "./lib/profile.mjs";
 import { REPO, hadnsLauncher, knotVersion, snapshotDist, startHadns, startKnot } from "./lib/servers.mjs";
 import { QUERY_SETS, writeHadnsConfig, writeQueries, writeZone } from "./lib/zonegen.mjs";
@@ -18,18 +19,26 @@ import net from "node:net";
 
 const OUT = path.join(REPO, "bench/out");
 
+/** Query sets as run: a query file (from zonegen's QUERY_SETS) and a transport. */
+const SETS = {
+  ...Object.fromEntries(Object.entries(QUERY_SETS).map(([k, v]) => [k, { queries: k, mode: "udp", describe: v.describe }])),
+  tcp: { queries: "static", mode: "tcp", describe: "the static queries over TCP, several per connection" },
+};
+
 const DEFAULTS = {
   rounds: 3,
   duration: 10, // s of full-load dnsperf per set, server and round
   warmup: 1, // s of unrecorded load before each set (lets V8 compile the hot path)
   rate: 20000, // q/s offered for the CPU-per-query and latency run
   rateDuration: 5, // s of that run
-  sets: "static,health,mixed",
+  sets: "static,health,mixed,tcp",
   hosts: 1000, // names in the generated zone (about 2.6 records each)
   clients: 4,
   outstanding: 100,
-  serverCore: 1,
+  serverCore: "1", // a taskset list: "1", or "0-1" for --workers 2 on this machine
   clientCore: 0,
+  workers: 1, // hadns --workers
+  halfRate: 1, // 1: after the rounds, p50/p99 of both servers at half of Knot's full-load QPS
   queries: 20000, // lines per query file (dnsperf loops over it)
   quietWait: 10, // s to wait, at most, for both cores to be under 25 % busy before each set (0: never)
 };
@@ -41,11 +50,17 @@ const HELP = `bench/run.mjs: hadns beside Knot DNS under dnsperf (see bench/READ
   --warmup S          unrecorded seconds of load before each set (${DEFAULTS.warmup})
   --rate Q            offered q/s for CPU µs/query and p50/p99 (${DEFAULTS.rate})
   --rate-duration S   seconds of that fixed-rate run (${DEFAULTS.rateDuration})
-  --sets a,b          query sets: ${Object.keys(QUERY_SETS).join(", ")} (${DEFAULTS.sets})
+  --sets a,b          query sets: ${Object.keys(SETS).join(", ")} (${DEFAULTS.sets});
+                      tcp = the static queries over TCP, dnsperf -m tcp (one connection per
+                      client, every query of the run on it, up to --outstanding at once)
   --hosts N           host names in the generated zone (${DEFAULTS.hosts})
   --clients N         dnsperf -c (${DEFAULTS.clients})
   --outstanding N     dnsperf -q (${DEFAULTS.outstanding})
-  --server-core N     core for the server under test (${DEFAULTS.serverCore})
+  --server-core L     core(s) for the server under test, a taskset list (${DEFAULTS.serverCore}); every thread
+                      of the server and its children is pinned again once it answers (Knot moves
+                      its UDP worker to core 0 by itself)
+  --workers N         hadns --workers N (${DEFAULTS.workers}); give it as many cores in --server-core
+  --half-rate 0|1     measure p50/p99 at half of Knot's full-load QPS after the rounds (${DEFAULTS.halfRate})
   --client-core N     core for dnsperf and this script (${DEFAULTS.clientCore})
   --quiet-wait S      before each set, wait up to S seconds for both cores to be < 25 % busy
                       from other processes (${DEFAULTS.quietWait}; at most 6×S in a whole run; 0: never)
@@ -83,7 +98,8 @@ function parseArgs(argv) {
     } else o[key] = v;
   }
   o.sets = o.sets.split(",").map((s) => s.trim()).filter(Boolean);
-  for (const s of o.sets) if (!QUERY_SETS[s]) usage(`unknown query set "${s}" (known: ${Object.keys(QUERY_SETS).join(", ")})`);
+  for (const s of o.sets) if (!SETS[s]) usage(`unknown query set "${s}" (known: ${Object.keys(SETS).join(", ")})`);
+  if (!/^\d+([-,]\d+)*$/.test(String(o.serverCore))) usage(`--server-core: not a taskset core list: ${o.serverCore}`);
   if (o.only && !["hadns", "knot"].includes(o.only)) usage("--only takes hadns or knot");
   if (o.rounds < 1 || o.duration < 1) usage("--rounds and --duration must be at least 1");
   return o;
@@ -120,7 +136,8 @@ function checkTools(o) {
   }
   const cores = os.cpus().length;
   if (cores < 2) console.error("bench: warning: one core only; server and dnsperf share it, so figures are not comparable with other machines");
-  if (Math.max(o.serverCore, o.clientCore) >= cores) usage(`cores ${o.serverCore}/${o.clientCore} do not exist here (${cores} cores)`);
+  const listed = String(o.serverCore).split(/[-,]/).map(Number);
+  if (Math.max(...listed, o.clientCore) >= cores) usage(`cores ${o.serverCore}/${o.clientCore} do not exist here (${cores} cores)`);
 }
 
 function machine() {
@@ -158,19 +175,22 @@ async function startServer(name, o, zone) {
   const common = { zoneFile: zone.file, origin: zone.origin, core: o.serverCore, outDir: OUT };
   if (name !== "hadns") return startKnot(common);
   // hadns serves the pools' names from health checks (config), Knot the same answers statically.
-  return startHadns({ ...common, ...(zone.hadnsConfig ? { configFile: zone.hadnsConfig } : {}), ...(hadnsCli ? { cli: hadnsCli } : {}) });
+  return startHadns({ ...common, ...(zone.hadnsConfig ? { configFile: zone.hadnsConfig } : {}), ...(hadnsCli ? { cli: hadnsCli } : {}), workers: o.workers });
 }
+
+/** The first core of the server's list: the one whose load from other processes is reported. */
+const firstCore = (o) => Number(String(o.serverCore).split(/[-,]/)[0]);
 
 /** One server, every set: warm-up, full-load run, fixed-rate run. */
 async function measureServer(server, o, files) {
   const out = {};
-  const ready = processMemory(server.pid);
-  const cfg = { port: server.port, clients: o.clients, outstanding: o.outstanding, core: String(o.clientCore) };
+  const ready = treeMemory(server.pid);
   for (const set of o.sets) {
+    const cfg = { port: server.port, clients: o.clients, outstanding: o.outstanding, core: String(o.clientCore), mode: SETS[set].mode };
     // This machine is shared: let someone else's burst pass before measuring (bounded, and reported).
     let gate = { waitedMs: 0, quiet: true, busy: [] };
     if (o.quietWait > 0 && quietBudgetMs > 0) {
-      gate = await waitForQuiet({ cores: [o.serverCore, o.clientCore], maxMs: Math.min(o.quietWait * 1000, quietBudgetMs) });
+      gate = await waitForQuiet({ cores: [firstCore(o), o.clientCore], maxMs: Math.min(o.quietWait * 1000, quietBudgetMs) });
       quietBudgetMs -= gate.waitedMs;
       if (!gate.quiet) log(`    (other processes still keep the cores ${gate.busy.map(pct).join(" / ")} busy; measuring anyway)`);
     }
@@ -178,19 +198,19 @@ async function measureServer(server, o, files) {
     await sleep(200);
 
     // Full load: QPS, lost, and how busy the server's core was (by the server and by others).
-    const c0 = processCpuSeconds(server.pid);
-    const k0 = coreTimes()[o.serverCore];
+    const c0 = treeCpuSeconds(server.pid);
+    const k0 = coreTimes()[firstCore(o)];
     const t0 = process.hrtime.bigint();
     const full = await runDnsperf({ ...cfg, queries: files[set], seconds: o.duration });
     const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-    const serverCpu = processCpuSeconds(server.pid) - c0;
-    const k1 = coreTimes()[o.serverCore];
+    const serverCpu = treeCpuSeconds(server.pid) - c0;
+    const k1 = coreTimes()[firstCore(o)];
     await sleep(200);
 
     // Fixed rate: server CPU per answered query; latency percentiles from dnsperf -v.
-    const r0 = processCpuSeconds(server.pid);
+    const r0 = treeCpuSeconds(server.pid);
     const fixed = await runDnsperf({ ...cfg, queries: files[set], seconds: o.rateDuration, rate: o.rate, latency: true });
-    const rateCpu = processCpuSeconds(server.pid) - r0;
+    const rateCpu = treeCpuSeconds(server.pid) - r0;
     await sleep(200);
 
     out[set] = {
@@ -218,9 +238,11 @@ async function measureServer(server, o, files) {
     const s = out[set];
     log(`    ${set.padEnd(8)} ${fmtInt(s.qps).padStart(8)} q/s  lost ${s.lost}  cpu ${pct(s.cpuBusy)}  | @${o.rate}: ${fmt1(s.cpuUsPerQuery)} µs/q  p50 ${ms(s.p50)}  p99 ${ms(s.p99)}  lost ${s.rateLost}`);
   }
-  const mem = processMemory(server.pid);
-  return { sets: out, rssReadyKiB: ready.rssKiB, rssKiB: mem.rssKiB, hwmKiB: mem.hwmKiB, readySeconds: server.readySeconds };
+  const mem = treeMemory(server.pid);
+  return { sets: out, rssReadyKiB: ready.rssKiB, rssKiB: mem.rssKiB, hwmKiB: mem.hwmKiB, readySeconds: server.readySeconds, affinity: server.affinity };
 }
+
+const affinityOf = (rs) => [...new Set((rs ?? []).flatMap((r) => r.affinity ?? []))].map((c) => `core ${c}`).join(", ") || "–";
 
 let quietBudgetMs = 0;
 /** The CLI inside bench/out/hadns/ (a copy of dist/ taken at the start), when there is one. */
@@ -252,6 +274,34 @@ async function benchmark(o, zone, files) {
     }
   }
   return runs;
+}
+
+/**
+ * Latency at half of Knot's maximum (issue 5): each server once more, every set at a fixed rate of
+ * half Knot's median full-load QPS for that set; p50/p99 from dnsperf -v. Adds `half` to the rows.
+ */
+async function halfRate(o, zone, files, rows) {
+  for (const name of ["hadns", "knot"]) {
+    const server = await startServer(name, o, zone);
+    log(`half of Knot's QPS: ${name} (pid ${server.pid}, port ${server.port})`);
+    try {
+      for (const row of rows) {
+        if (!row.knot || !row.hadns) continue;
+        const rate = Math.round(row.knot.qps / 2);
+        const cfg = { port: server.port, clients: o.clients, outstanding: o.outstanding, core: String(o.clientCore), mode: SETS[row.set].mode, queries: files[row.set] };
+        if (o.quietWait > 0) await waitForQuiet({ cores: [firstCore(o), o.clientCore], maxMs: o.quietWait * 1000 });
+        if (o.warmup > 0) await runDnsperf({ ...cfg, seconds: o.warmup });
+        await sleep(200);
+        const r = await runDnsperf({ ...cfg, seconds: o.rateDuration, rate, latency: true });
+        row.half ??= { rate };
+        row.half[name] = { qps: r.qps, lost: r.lost, p50: r.p50, p99: r.p99, command: r.command };
+        log(`    ${row.set.padEnd(8)} @${rate}: ${fmtInt(r.qps)} q/s answered  p50 ${ms(r.p50)}  p99 ${ms(r.p99)}  lost ${r.lost}`);
+      }
+    } finally {
+      await server.stop();
+    }
+    await sleep(300);
+  }
 }
 
 function summarize(o, runs) {
@@ -294,13 +344,16 @@ function codeShares(codes) {
 function renderTable(o, rows) {
   const g = (side, f) => (side ? f(side) : "–");
   const lines = [
-    "| query set | hadns QPS | Knot QPS | ratio | hadns CPU µs/q | Knot CPU µs/q | lost (hadns / Knot) | hadns RSS | Knot RSS |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| query set | hadns QPS | Knot QPS | ratio | hadns CPU µs/q | Knot CPU µs/q | CPU ratio | at ½ Knot QPS | hadns p50 / p99 | Knot p50 / p99 | lost (hadns / Knot) | hadns RSS | Knot RSS |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
-  for (const { set, hadns, knot } of rows) {
+  for (const { set, hadns, knot, half } of rows) {
     const ratio = hadns && knot ? `${(hadns.qps / knot.qps).toFixed(2)}×` : "–";
+    const cpuRatio = hadns && knot ? `${(hadns.cpuUs / knot.cpuUs).toFixed(2)}×` : "–";
+    const lat = (h) => (h ? `${ms(h.p50)} / ${ms(h.p99)}` : "–");
+    const lost = (side, h) => (side ? side.lost + (h?.lost ?? 0) : "–");
     lines.push(
-      `| ${set} | ${g(hadns, (s) => fmtInt(s.qps))} | ${g(knot, (s) => fmtInt(s.qps))} | ${ratio} | ${g(hadns, (s) => fmt1(s.cpuUs))} | ${g(knot, (s) => fmt1(s.cpuUs))} | ${g(hadns, (s) => s.lost)} / ${g(knot, (s) => s.lost)} | ${g(hadns, (s) => mib(s.rssKiB))} | ${g(knot, (s) => mib(s.rssKiB))} |`,
+      `| ${set} | ${g(hadns, (s) => fmtInt(s.qps))} | ${g(knot, (s) => fmtInt(s.qps))} | ${ratio} | ${g(hadns, (s) => fmt1(s.cpuUs))} | ${g(knot, (s) => fmt1(s.cpuUs))} | ${cpuRatio} | ${half ? `${fmtInt(half.rate)} q/s` : "–"} | ${lat(half?.hadns)} | ${lat(half?.knot)} | ${lost(hadns, half?.hadns)} / ${lost(knot, half?.knot)} | ${g(hadns, (s) => mib(s.rssKiB))} | ${g(knot, (s) => mib(s.rssKiB))} |`,
     );
   }
   return lines.join("\n");
@@ -391,24 +444,27 @@ async function main() {
   await new Promise((r) => checkTarget.once("listening", r));
   checkTarget.unref();
   zone.hadnsConfig = writeHadnsConfig(OUT, zone, checkTarget.address().port);
-  const files = Object.fromEntries(o.sets.map((s) => [s, writeQueries(OUT, s, zone, { count: o.queries })]));
-  log(`zone ${path.relative(REPO, zone.file)}: ${zone.records} records; query sets: ${o.sets.map((s) => `${s} (${QUERY_SETS[s].describe})`).join("; ")}`);
+  const files = Object.fromEntries(o.sets.map((s) => [s, writeQueries(OUT, SETS[s].queries, zone, { count: o.queries })]));
+  log(`zone ${path.relative(REPO, zone.file)}: ${zone.records} records; query sets: ${o.sets.map((s) => `${s} (${SETS[s].describe})`).join("; ")}`);
 
   if (o.profile) return profile(o, zone, files);
 
   const m = machine(); // the commit, taken with the copy of dist/ below
   if (o.only !== "knot" && hadnsLauncher() === "cli") hadnsCli = snapshotDist(OUT);
   const per = o.sets.length * (o.warmup + o.duration + o.rateDuration + 0.6) + 1;
-  log(`about ${Math.ceil((per * o.rounds * (o.only ? 1 : 2)) / 60)} min: ${o.rounds} rounds × ${o.only ? 1 : 2} servers × ${o.sets.length} sets × (${o.warmup} s warm-up + ${o.duration} s full load + ${o.rateDuration} s at ${o.rate} q/s)`);
+  const half = o.halfRate && !o.only ? 2 * (o.sets.length * (o.warmup + o.rateDuration + 0.4) + 1) : 0;
+  log(`about ${Math.ceil((per * o.rounds * (o.only ? 1 : 2) + half) / 60)} min: ${o.rounds} rounds × ${o.only ? 1 : 2} servers × ${o.sets.length} sets × (${o.warmup} s warm-up + ${o.duration} s full load + ${o.rateDuration} s at ${o.rate} q/s)`);
   const runs = await benchmark(o, zone, files);
   const rows = summarize(o, runs);
+  if (o.halfRate && !o.only) await halfRate(o, zone, files, rows);
   m.loadavgEnd = os.loadavg().map((x) => x.toFixed(2)).join(" ");
 
   const header = [
     `${m.date} · ${m.nproc} cores, ${m.cpu} · Linux ${m.kernel} · Node ${m.node} · Knot ${m.knot} · dnsperf ${m.dnsperf} · hadns ${m.hadnsCommit}`,
-    `Zone: ${zone.records} records (${zone.hosts} hosts). Server on core ${o.serverCore} (taskset), dnsperf on core ${o.clientCore}; Knot with 1 UDP worker. ` +
+    `Zone: ${zone.records} records (${zone.hosts} hosts). Pinning: each server started under \`taskset -c ${o.serverCore}\` and, once it answered, every thread of it (and of its children) pinned again with \`taskset -a -p -c ${o.serverCore}\` ` +
+      `(threads then allowed: hadns ${affinityOf(runs.hadns)}, Knot ${affinityOf(runs.knot)}); dnsperf and this script on core ${o.clientCore}. Knot with 1 UDP worker, 1 TCP worker; hadns with ${o.workers} worker${o.workers === 1 ? " (one process)" : "s"}. ` +
       `${o.rounds} rounds, servers alternating; medians. Full load: \`dnsperf -l ${o.duration} -c ${o.clients} -q ${o.outstanding}\` after ${o.warmup} s warm-up; ` +
-      `CPU µs/q and latency: \`-Q ${o.rate} -l ${o.rateDuration}\`. RSS after the runs. Load average ${m.loadavg} at start, ${m.loadavgEnd} at end.`,
+      `CPU µs/q: \`-Q ${o.rate} -l ${o.rateDuration}\` (server utime+stime from /proc, process and children, over queries answered); p50/p99: \`-Q <½ Knot's QPS> -l ${o.rateDuration}\`. RSS after the runs (summed over processes). Load average ${m.loadavg} at start, ${m.loadavgEnd} at end.`,
   ].join("\n");
   const notes = oddities(o, rows);
   const text = [header, "", renderTable(o, rows), "", renderDetails(o, rows), ...(notes.length ? ["", ...notes.map((n) => `- ${n}`)] : [])].join("\n");

@@ -26,6 +26,79 @@ export function processCpuSeconds(pid) {
   return (Number(f[11]) + Number(f[12])) / clockTicks();
 }
 
+/** The process and all its descendants (cluster workers), from the parent links in /proc. */
+export function processTree(pid) {
+  const children = new Map();
+  for (const d of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out = [];
+  const walk = (p) => {
+    out.push(p);
+    for (const c of children.get(p) ?? []) walk(c);
+  };
+  walk(pid);
+  return out;
+}
+
+/** utime + stime of the process and its descendants (hadns --workers), in seconds. */
+export function treeCpuSeconds(pid) {
+  let s = 0;
+  for (const p of processTree(pid)) {
+    try {
+      s += processCpuSeconds(p);
+    } catch {
+      // exited between the listing and the read
+    }
+  }
+  return s;
+}
+
+/** RSS summed over the process and its descendants, and the largest peak among them, in KiB. */
+export function treeMemory(pid) {
+  let rssKiB = 0;
+  let hwmKiB = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const m = processMemory(p);
+      rssKiB += m.rssKiB;
+      hwmKiB = Math.max(hwmKiB, m.hwmKiB);
+    } catch {
+      // exited
+    }
+  }
+  return { rssKiB, hwmKiB };
+}
+
+/**
+ * Pins every thread of the process and its descendants to `cores` (a taskset list such as "1" or
+ * "0-1"), and returns the distinct CPU lists the threads then have. Needed because Knot sets its UDP
+ * worker's affinity itself at start (to core 0 on this machine), whatever taskset it was started under.
+ */
+export function pinTree(pid, cores) {
+  const lists = new Set();
+  for (const p of processTree(pid)) {
+    try {
+      execFileSync("taskset", ["-a", "-p", "-c", String(cores), String(p)], { stdio: "ignore" });
+      for (const t of fs.readdirSync(`/proc/${p}/task`)) {
+        const st = fs.readFileSync(`/proc/${p}/task/${t}/status`, "utf8");
+        lists.add((st.match(/^Cpus_allowed_list:\s*(\S+)/m) ?? [])[1] ?? "?");
+      }
+    } catch {
+      // exited
+    }
+  }
+  return [...lists];
+}
+
 /** VmRSS and VmHWM (peak) in KiB. */
 export function processMemory(pid) {
   const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");

@@ -8,6 +8,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { pinTree } from "./proc.mjs";
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const HADNS_CLI = path.join(REPO, "dist/cli/main.js");
@@ -101,6 +102,9 @@ async function startPinned({ name, argv, core, host, port, origin, logFile, time
     await new Promise((r) => setTimeout(r, 25));
   }
   handle.readySeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  // taskset at exec is not enough: Knot pins its UDP worker thread itself (to core 0 here, dnsperf's
+  // core). Pin every thread of the server and its children again now, and keep what they then allow.
+  handle.affinity = pinTree(handle.pid, core);
   return handle;
 }
 
@@ -125,11 +129,12 @@ export function snapshotDist(outDir) {
   return path.join(dest, "dist/cli/main.js");
 }
 
-export async function startHadns({ zoneFile, configFile, origin, core, outDir, host = "127.0.0.1", nodeFlags = [], via = hadnsLauncher(), cli = HADNS_CLI }) {
+export async function startHadns({ zoneFile, configFile, origin, core, outDir, host = "127.0.0.1", nodeFlags = [], via = hadnsLauncher(), cli = HADNS_CLI, workers = 1 }) {
   const port = await freePort(host);
   const inputs = configFile && via === "cli" ? ["--config", configFile] : ["--zone", zoneFile];
+  if (workers !== 1 && via !== "cli") throw new Error("--workers needs the built CLI (npm run build)");
   const script = via === "cli"
-    ? [cli, "serve", ...inputs, "--listen", `${host}:${port}`, "--log-level", "warn"]
+    ? [cli, "serve", ...inputs, "--listen", `${host}:${port}`, "--log-level", "warn", ...(workers !== 1 ? ["--workers", String(workers)] : [])]
     : [STARTER, "--zone", zoneFile, "--listen", `${host}:${port}`];
   const h = await startPinned({
     name: "hadns",
