@@ -125,6 +125,16 @@ describe("framing and connection reuse", () => {
     expect(r.responses.map((b) => normalise(b).id)).toEqual(msgs.map((m) => m.readUInt16BE(0)));
   });
 
+  it("1000 pipelined queries in one write with 1635-byte answers (1.6 MB, more than the 1 MiB never-reads limit): all answered, in order", async () => {
+    // Answers to one chunk of queries are corked into one writev; what is held back is handed to the
+    // kernel every 64 KiB, so a client that reads is never mistaken for one that does not.
+    const msgs = Array.from({ length: 1000 }, (_, i) => buildQuery({ id: i, name: "huge.example.test", type: "A" }));
+    const r = await sendTcpMany(srv.host, srv.port, msgs, { timeoutMs: 10_000 });
+    expect(r.responses.length).toBe(1000);
+    expect(r.responses.map((b) => b.readUInt16BE(0))).toEqual(msgs.map((_, i) => i));
+    expect(new Set(r.responses.map((b) => b.length))).toEqual(new Set([1635]));
+  });
+
   it("reassembles a query whose length prefix and body are split across writes", async () => {
     const c = new Conn(srv.host, srv.port);
     await c.ready;

@@ -65,8 +65,13 @@ export function listenTcp(host: string, port: number, answerer: Answerer, opts: 
   });
 }
 
+/** Answers held back while a chunk of pipelined queries is answered, at most (then written out). */
+const CORK_FLUSH_BYTES = 64 * 1024;
+
 function serveConnection(socket: net.Socket, answerer: Answerer, opts: TcpOptions): void {
   let pending: Buffer | null = null;
+  // Read once: the getter asks the kernel (getpeername) every time.
+  const remote = socket.remoteAddress ?? "";
   socket.setTimeout(opts.idleTimeoutMs, () => socket.destroy());
   socket.on("error", () => socket.destroy());
   socket.on("drain", () => socket.resume());
@@ -74,30 +79,54 @@ function serveConnection(socket: net.Socket, answerer: Answerer, opts: TcpOption
     let buf = pending ? Buffer.concat([pending, chunk]) : chunk;
     pending = null;
     let off = 0;
+    // The answers to every query in this chunk leave in one writev (pipelined clients send many).
+    socket.cork();
+    try {
+      off = answerAll(buf);
+    } finally {
+      socket.uncork();
+    }
+    if (off < buf.length && !socket.destroyed) pending = Buffer.from(buf.subarray(off));
+  });
+  socket.on("end", () => socket.end());
+
+  /** Answers each complete message in `buf`; returns where the unfinished rest starts. */
+  function answerAll(buf: Buffer): number {
+    let off = 0;
     while (buf.length - off >= 2) {
       const len = buf.readUInt16BE(off);
       if (buf.length - off - 2 < len) break;
       const msg = buf.subarray(off + 2, off + 2 + len);
       off += 2 + len;
-      const out = answerer.answer(msg, "tcp", socket.remoteAddress ?? "");
+      const out = answerer.answer(msg, "tcp", remote);
       if (out === null) continue;
       let flushed = true;
-      for (const res of Array.isArray(out) ? out : [out]) {
+      // A zone transfer is many messages, maybe megabytes: let it go out as written, not held back.
+      const many = Array.isArray(out);
+      if (many) socket.uncork();
+      for (const res of many ? out : [out]) {
         const framed = Buffer.allocUnsafe(res.length + 2);
         framed.writeUInt16BE(res.length, 0);
         res.copy(framed, 2);
         flushed = socket.write(framed);
+      }
+      if (many) socket.cork();
+      else if (socket.writableLength >= CORK_FLUSH_BYTES) {
+        // Enough held back: hand it to the kernel now, so only a client that does not read ever
+        // reaches the limits below.
+        socket.uncork();
+        flushed = socket.writableLength === 0;
+        socket.cork();
       }
       if (!flushed && socket.writableLength > opts.maxPendingBytes) {
         // The client is not reading: stop reading its queries until it does.
         socket.pause();
         if (socket.writableLength > 4 * opts.maxPendingBytes) {
           socket.destroy();
-          return;
+          return buf.length;
         }
       }
     }
-    if (off < buf.length) pending = Buffer.from(buf.subarray(off));
-  });
-  socket.on("end", () => socket.end());
+    return off;
+  }
 }
