@@ -316,7 +316,7 @@ export const KNOWN_DIFFERENCES: Record<KnownKey, KnownDifference> = {
     knot: "NOTAUTH (9) — NOTIMP (4) for AXFR over UDP",
     hadns: "REFUSED (5), no AA, question and OPT echoed",
     why:
-      "zone transfers are not offered yet (issue 2 asks REFUSED); REFUSED says \"not by policy\", while NOTAUTH " +
+      "transfers go only to secondaries a transfers: entry allows (this test configures none); REFUSED says \"not by policy\", while NOTAUTH " +
       "would say we are not authoritative for the zone, or with TSIG that the signature failed (RFC 8945)",
     checkKnot(k, c) {
       const axfrUdp = c.query?.type === "AXFR" && c.transport === "udp";
@@ -342,7 +342,7 @@ export const KNOWN_DIFFERENCES: Record<KnownKey, KnownDifference> = {
     query: "opcode NOTIFY (4)",
     knot: "NOTAUTH (9)",
     hadns: "NOTIMP (4), opcode, RD, question and OPT echoed",
-    why: "hadns is not a secondary yet and does not act on NOTIFY; issue 2 asks NOTIMP for every opcode but QUERY until NOTIFY lands",
+    why: "hadns is a primary only: it sends NOTIFY to its secondaries (src/xfr) but never acts on one, so the opcode is not implemented for it",
     checkKnot(k) {
       expect(k?.rcode).toBe(9);
     },
