@@ -11,11 +11,13 @@ import { LRUCache } from "lru-cache";
 import { Opcode, Rcode, RRClass, RRType } from "../wire/constants.js";
 import { isAtOrBelow, nameFromWire, nameToText, parentKey, type Name } from "../wire/name.js";
 import { decodeQuery, Query, Verdict } from "../wire/query.js";
-import { edeOption, udpLimit, writeAnswer, writeEmpty } from "../wire/response.js";
+import { edeOption, udpLimit, writeAnswer, writeEmpty, writeRRsetAnswer } from "../wire/response.js";
 import { QNAME, type Owner } from "../wire/body-writer.js";
 import type { Zone, ZoneNode } from "../zone/zone.js";
+import type { RRset } from "../zone/rr.js";
 import { landBelow, landOnNode, resolve, type Dynamic, type DynamicSet, type Landing } from "./lookup.js";
-import { compileTemplate, simpleAnswerTemplate, type Template } from "./template.js";
+import { compileTemplate, simpleAnswerTemplate, type OutcomeSource, type Template } from "./template.js";
+import type { Outcome } from "./outcome.js";
 import { fromRRset } from "./outcome.js";
 import { rdataLayout, rdataNames } from "../wire/rdata.js";
 import { chaosTemplates, type ChaosOptions } from "./chaos.js";
@@ -48,6 +50,11 @@ interface Lane {
   types: number[];
   slots: Slot[];
   other: Slot;
+  /**
+   * A plain name (see plainLane): types and slots are empty; a type the node holds is answered by
+   * writing its RRset straight after the question (writeRRsetAnswer), every other type from `other`.
+   */
+  plain: boolean;
   source?: LaneSource;
 }
 
@@ -77,6 +84,10 @@ interface ZoneTables {
   statIndex: number;
   nodata: Template;
   nxdomain: Template;
+  /** The lane of every name below which nothing exists: NXDOMAIN for every type (one per zone). */
+  nxLane: Lane;
+  /** The lane of the zone's plain names (see QueryEngine.plainLane). */
+  plainLane: Lane;
   referrals: Map<ZoneNode, Lane>;
   wildcards: Map<ZoneNode, Lane>;
 }
@@ -110,6 +121,8 @@ export class QueryEngine implements Dynamic {
   private nextUncompiled = 0;
   /** Off only for bench/metrics-overhead.mjs (HADNS_NO_QUERY_STATS=1), to measure what counting costs. */
   private readonly countQueries: boolean;
+  /** The RRset find() chose when it returned RRSET_HIT. */
+  private hit: RRset | null = null;
 
   constructor(zones: Zone[], opts: EngineOptions = {}) {
     this.zones = zones;
@@ -211,7 +224,7 @@ export class QueryEngine implements Dynamic {
       while (parentKey(k) !== zone.origin.key) k = parentKey(k)!;
       soaNames.push(k);
     }
-    return { zone, statIndex: this.stats.zone(nameToText(zone.origin)), nodata, nxdomain, soaNames, referrals: new Map(), wildcards: new Map() };
+    return { zone, statIndex: this.stats.zone(nameToText(zone.origin)), nodata, nxdomain, nxLane: { types: [], slots: [], other: nxdomain, plain: false }, plainLane: { types: [], slots: [], other: nodata, plain: true }, soaNames, referrals: new Map(), wildcards: new Map() };
   }
 
   private exactLane(t: ZoneTables, node: ZoneNode): Lane | null {
@@ -222,7 +235,7 @@ export class QueryEngine implements Dynamic {
       if (node !== other.cut) return referral;
       // At the cut, DS is the parent's authoritative data; every other type is a referral.
       const ds = this.lane({ tables: t, landing: landOnNode(node, RRType.DS), owner: node.name, suffix: node.name, only: [RRType.DS] });
-      return { types: [RRType.DS], slots: [ds.slots[0]!], other: referral.other };
+      return { types: [RRType.DS], slots: [ds.slots[0]!], other: referral.other, plain: false };
     }
     return this.plainLane(t, node) ?? this.lane({ tables: t, landing: other, owner: node.name, suffix: node.name });
   }
@@ -234,29 +247,18 @@ export class QueryEngine implements Dynamic {
 
   /**
    * Most names hold only records whose answers read nothing else: no CNAME to follow, no NS/MX/SRV
-   * targets to add, no compressible names in RDATA, no pool. Their answers are written directly
-   * (simpleAnswerTemplate), every other type gets the zone's shared NODATA, and ANY the lowest type's
-   * answer — no lookup, no general encoder. A zone of a million such names compiles in seconds.
+   * targets to add, no compressible names in RDATA, no pool. Nothing is compiled for them: a query
+   * for a type the node holds gets the RRset written straight after the question (the bytes
+   * simpleAnswerTemplate would hold: a pointer to the question, type, class, TTL, RDATA), ANY the
+   * lowest type's, every other type the zone's shared NODATA. A zone of a million such names then
+   * holds no answer objects for them at all; writing an RRset costs a query no more than copying
+   * a compiled body (bench/README.md, "Zone size").
    */
   private plainLane(t: ZoneTables, node: ZoneNode): Lane | null {
     if (this.pools.has(node.name.key)) return null;
-    let lowest = -1;
-    for (const [type, set] of node.rrsets) {
-      if (!isPlainType(type) || set.rdatas.length === 0) return null;
-      if (lowest < 0 || type < lowest) lowest = type;
-    }
-    const types: number[] = [];
-    const slots: Slot[] = [];
-    for (const [type, set] of node.rrsets) {
-      const out = fromRRset(set, node.name);
-      types.push(type);
-      slots.push(simpleAnswerTemplate({ rcode: 0, aa: true, answer: [out], authority: [], additional: [] }, out, node.name));
-    }
-    if (lowest >= 0) {
-      types.push(RRType.ANY);
-      slots.push(slots[types.indexOf(lowest)]!);
-    }
-    return { types, slots, other: nearSoaName(t, node.name.key) ? this.compileOther(t, node) : t.nodata };
+    for (const [type, set] of node.rrsets) if (!isPlainType(type) || set.rdatas.length === 0) return null;
+    if (!nearSoaName(t, node.name.key)) return t.plainLane;
+    return { types: [], slots: [], other: this.compileOther(t, node), plain: true };
   }
 
   private belowLane(t: ZoneTables, node: ZoneNode): Lane | null {
@@ -267,7 +269,7 @@ export class QueryEngine implements Dynamic {
       case "referral":
         return this.referralLane(t, landing.cut);
       case "nxdomain":
-        return { types: [], slots: [], other: t.nxdomain };
+        return t.nxLane;
       case "wildcard": {
         let lane = t.wildcards.get(landing.node);
         if (!lane) {
@@ -291,7 +293,7 @@ export class QueryEngine implements Dynamic {
   }
 
   private lane(source: LaneSource): Lane {
-    const lane: Lane = { types: [], slots: [], other: source.tables.nodata, source };
+    const lane: Lane = { types: [], slots: [], other: source.tables.nodata, plain: false, source };
     this.fillLane(lane, source);
     return lane;
   }
@@ -305,12 +307,14 @@ export class QueryEngine implements Dynamic {
     const { tables, landing, owner, suffix } = src;
     const zone = tables.zone;
     const visited = new Set<ZoneNode>();
+    // Templates of the first variant recompute their Outcome when read (explain) instead of keeping it.
+    const again = new LaneOutcomes(this, src);
     const compileOne = (qtype: number, variant: number): Template => {
       this.variant = variant;
       const outcome = resolve({ zone, dynamic: this, landing, qtype, owner }, visited);
       this.variant = 0;
       if (isPlainNodata(outcome, zone) && !(owner !== QNAME && nearSoaName(tables, owner.key))) return tables.nodata;
-      return compileTemplate(outcome, suffix);
+      return compileTemplate(outcome, suffix, variant === 0 ? { source: again, qtype } : undefined);
     };
     const first = compileOne(OTHER, 0);
     const types = new Set<number>(src.only ?? [RRType.ANY]);
@@ -355,8 +359,8 @@ export class QueryEngine implements Dynamic {
       nextTypes.push(type);
       nextSlots.push(slotFor(type, firsts.get(type)));
     }
-    lane.types = nextTypes;
-    lane.slots = nextSlots;
+    lane.types = nextTypes.slice();
+    lane.slots = nextSlots.slice();
   }
 
   /** Remember the parent's DS answer at a child apex we also serve. */
@@ -404,6 +408,7 @@ export class QueryEngine implements Dynamic {
     if (q.qtype === RRType.AXFR || q.qtype === RRType.IXFR) return writeEmpty(q, msg, Rcode.REFUSED);
     const t = this.find(q, msg);
     if (!t) return writeEmpty(q, msg, Rcode.REFUSED, NOT_AUTHORITATIVE);
+    if (t === RRSET_HIT) return writeRRsetAnswer(q, msg, this.hit!, limit);
     return writeAnswer(q, msg, t, limit);
   }
 
@@ -415,7 +420,16 @@ export class QueryEngine implements Dynamic {
       this.lastZone = entry.tables.statIndex;
       if (!entry.compiled) this.compileEntry(entry);
       const lane = qtype === RRType.DS && entry.parentDs ? entry.parentDs : entry.exact;
-      return lane ? pick(lane, qtype) : this.perQueryAnswer(entry, q, msg);
+      if (lane === null) return this.perQueryAnswer(entry, q, msg);
+      if (lane.plain) {
+        const set = plainSet(entry.node, qtype);
+        if (set !== undefined) {
+          this.hit = set;
+          return RRSET_HIT;
+        }
+        return resolveSlot(lane.other);
+      }
+      return pick(lane, qtype);
     }
     let off = key.charCodeAt(0) + 1;
     while (off < key.length) {
@@ -455,7 +469,24 @@ export class QueryEngine implements Dynamic {
     q.questionEnd = 12 + name.wire.length + 4;
     const msg = Buffer.alloc(q.questionEnd);
     name.wire.copy(msg, 12);
-    return this.find(q, msg);
+    const t = this.find(q, msg);
+    if (t !== RRSET_HIT) return t;
+    const set = this.hit!;
+    const out = fromRRset(set, name);
+    return simpleAnswerTemplate({ rcode: 0, aa: true, answer: [out], authority: [], additional: [] }, out, name);
+  }
+}
+
+/** The Outcome of a lane's answer for a type, as fillLane computed it for the first variant. */
+class LaneOutcomes implements OutcomeSource {
+  constructor(
+    private readonly dynamic: Dynamic,
+    private readonly src: LaneSource,
+  ) {}
+
+  outcomeFor(qtype: number): Outcome {
+    const { tables, landing, owner } = this.src;
+    return resolve({ zone: tables.zone, dynamic: this.dynamic, landing, qtype, owner });
   }
 }
 
@@ -469,6 +500,21 @@ function isPlainType(type: number): boolean {
   if (type === RRType.NS || type === RRType.MX || type === RRType.SRV || type === RRType.CNAME || type === RRType.DNAME) return false;
   const layout = rdataLayout(type);
   return layout.length === 1 && "rest" in layout[0]!;
+}
+
+/** What find() returns for a plain name's own RRset (in `hit`): written by writeRRsetAnswer. */
+const RRSET_HIT = simpleAnswerTemplate(
+  { rcode: 0, aa: true, answer: [], authority: [], additional: [] },
+  { owner: QNAME, type: 0, class: 1, ttl: 0, rdatas: [] },
+  { wire: Buffer.from([0]), key: "\0" },
+);
+
+/** A plain name's RRset for a query type; ANY: the lowest type's (RFC 8482 §4.1, as Knot DNS). */
+function plainSet(node: ZoneNode, qtype: number): RRset | undefined {
+  if (qtype !== RRType.ANY) return node.rrsets.get(qtype);
+  let lowest: RRset | undefined;
+  for (const set of node.rrsets.values()) if (lowest === undefined || set.type < lowest.type) lowest = set;
+  return lowest;
 }
 
 function pick(lane: Lane, qtype: number): Template {

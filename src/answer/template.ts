@@ -30,13 +30,79 @@ export interface Template {
   readonly outcome: Outcome;
 }
 
+/** Recomputes the Outcome of a compiled answer on demand (the engine's lanes), so templates need not keep it. */
+export interface OutcomeSource {
+  outcomeFor(qtype: number): Outcome;
+}
+
 const NONE: readonly number[] = [];
 const ZERO: readonly number[] = [0];
+const EMPTY_SETS: readonly OutRRset[] = [];
+
+// A large zone compiles a million templates: each small array they hold is shared where its
+// content is common ([n, 0, 0], [size]) and made exact-length otherwise (an array grown by push
+// keeps room for 17 elements).
+const shared = new Map<string, readonly number[]>();
+function sharedArray(a: readonly number[]): readonly number[] {
+  if (a.length === 0) return NONE;
+  if (a.length === 1 && a[0] === 0) return ZERO;
+  const k = a.join(",");
+  let hit = shared.get(k);
+  if (!hit) {
+    hit = Object.freeze(a.slice());
+    if (shared.size < 65536) shared.set(k, hit);
+  }
+  return hit;
+}
+
+/** An Outcome whose arrays are exact-length (the lookup grows them by push), empty ones shared. */
+function compactOutcome(o: Outcome): Outcome {
+  const out: Outcome = {
+    rcode: o.rcode,
+    aa: o.aa,
+    answer: o.answer.length === 0 ? (EMPTY_SETS as OutRRset[]) : o.answer.slice(),
+    authority: o.authority.length === 0 ? (EMPTY_SETS as OutRRset[]) : o.authority.slice(),
+    additional: o.additional.length === 0 ? (EMPTY_SETS as OutRRset[]) : o.additional.slice(),
+  };
+  if (o.ede) out.ede = o.ede;
+  return out;
+}
+
+/**
+ * Every template has this one shape (the query path reads them monomorphically). A simple answer
+ * keeps only the RRset and owner it was written from and builds its Outcome when asked (explain,
+ * tests): a million names then hold no Outcome objects.
+ */
+class CompiledTemplate implements Template {
+  constructor(
+    readonly flags: number,
+    readonly extRcode: number,
+    readonly suffixLen: number,
+    readonly body: Buffer,
+    readonly relocs: readonly number[],
+    readonly setEnds: readonly number[],
+    readonly setSections: readonly number[],
+    readonly setCounts: readonly number[],
+    readonly counts: readonly [number, number, number],
+    readonly glueRequired: boolean,
+    readonly ednsOption: Buffer | null,
+    private readonly decided: Outcome | OutRRset | OutcomeSource,
+    private readonly qtype: number,
+  ) {}
+
+  get outcome(): Outcome {
+    const d = this.decided;
+    if ("answer" in d) return d;
+    if ("outcomeFor" in d) return d.outcomeFor(this.qtype);
+    return { rcode: this.flags & 0xf, aa: true, answer: [d], authority: [], additional: [] };
+  }
+}
 
 /**
  * The common case without the general encoder: one RRset in the answer, owned by the query name,
  * whose RDATA holds no compressible name (A, AAAA, TXT…): each record is a pointer to the question,
- * type, class, TTL and the RDATA as stored. Same bytes as compileTemplate gives.
+ * type, class, TTL and the RDATA as stored. Same bytes as compileTemplate gives. `outcome` must be
+ * NOERROR, AA, with `set` as its only RRset.
  */
 export function simpleAnswerTemplate(outcome: Outcome, set: OutRRset, questionSuffix: Name): Template {
   let size = 0;
@@ -54,23 +120,30 @@ export function simpleAnswerTemplate(outcome: Outcome, set: OutRRset, questionSu
     o += 12 + rd.length;
   }
   const n = set.rdatas.length;
-  return {
-    flags: Flag.QR | Flag.AA | (outcome.rcode & 0xf),
-    extRcode: outcome.rcode >> 4,
-    suffixLen: questionSuffix.wire.length,
+  return new CompiledTemplate(
+    Flag.QR | Flag.AA | (outcome.rcode & 0xf),
+    outcome.rcode >> 4,
+    questionSuffix.wire.length,
     body,
-    relocs: NONE,
-    setEnds: [size],
-    setSections: ZERO,
-    setCounts: [n],
-    counts: [n, 0, 0],
-    glueRequired: false,
-    ednsOption: null,
-    outcome,
-  };
+    NONE,
+    sharedArray([size]),
+    ZERO,
+    sharedArray([n]),
+    sharedArray([n, 0, 0]) as readonly [number, number, number],
+    false,
+    null,
+    outcome.rcode === 0 && outcome.aa && outcome.answer.length === 1 && outcome.answer[0] === set && outcome.authority.length === 0 && outcome.additional.length === 0 && !outcome.ede
+      ? set
+      : compactOutcome(outcome),
+    0,
+  );
 }
 
-export function compileTemplate(outcome: Outcome, questionSuffix: Name): Template {
+/**
+ * The general encoder. With `again` (where the outcome came from and for which type), the template
+ * does not keep the Outcome but asks for it again when read.
+ */
+export function compileTemplate(outcome: Outcome, questionSuffix: Name, again?: { source: OutcomeSource; qtype: number }): Template {
   const w = new BodyWriter(questionSuffix);
   const ends: number[] = [];
   const sections: number[] = [];
@@ -94,18 +167,19 @@ export function compileTemplate(outcome: Outcome, questionSuffix: Name): Templat
   let flags = Flag.QR | (outcome.rcode & 0xf);
   if (outcome.aa) flags |= Flag.AA;
   const ednsOption = outcome.ede ? edeOption(outcome.ede.code, outcome.ede.text) : null;
-  return {
+  return new CompiledTemplate(
     flags,
-    extRcode: outcome.rcode >> 4,
-    suffixLen: questionSuffix.wire.length,
+    outcome.rcode >> 4,
+    questionSuffix.wire.length,
     body,
-    relocs,
-    setEnds: ends,
-    setSections: sections,
-    setCounts: rrCounts,
-    counts,
-    glueRequired: outcome.authority.some((s) => s.type === RRType.NS),
+    relocs.length === 0 ? NONE : relocs.slice(),
+    sharedArray(ends),
+    sharedArray(sections),
+    sharedArray(rrCounts),
+    sharedArray(counts) as readonly [number, number, number],
+    outcome.authority.some((s) => s.type === RRType.NS),
     ednsOption,
-    outcome,
-  };
+    again ? again.source : compactOutcome(outcome),
+    again ? again.qtype : 0,
+  );
 }

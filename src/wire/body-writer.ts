@@ -23,8 +23,16 @@ interface Target {
   moves: boolean;
 }
 
+/**
+ * Scratch space every writer starts in (finish() copies the body out). A fresh one per writer
+ * would come from Buffer's shared pool and keep its 8 KB slab alive beside the bodies cut from it.
+ */
+let scratch: Buffer | null = Buffer.allocUnsafeSlow(4096);
+
 export class BodyWriter {
-  private buf = Buffer.allocUnsafe(256);
+  /** Taken from `scratch` (given back by finish) unless another writer holds it. */
+  private buf = takeScratch();
+  private leased = this.buf === leasedBuf;
   private pos = 0;
   /** Message offset of the body's first byte for the nominal question (12 + suffix + 4). */
   private readonly base: number;
@@ -52,7 +60,7 @@ export class BodyWriter {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
+    const next = Buffer.allocUnsafeSlow(size);
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
   }
@@ -144,8 +152,24 @@ export class BodyWriter {
   }
 
   finish(): { body: Buffer; relocs: number[] } {
-    return { body: Buffer.from(this.buf.subarray(0, this.pos)), relocs: this.relocs };
+    const body = Buffer.from(this.buf.subarray(0, this.pos));
+    if (this.leased) {
+      this.leased = false;
+      // Keep the larger buffer if this writer outgrew the scratch one.
+      scratch = this.buf.length <= 65536 ? this.buf : leasedBuf;
+      leasedBuf = null;
+    }
+    return { body, relocs: this.relocs };
   }
+}
+
+let leasedBuf: Buffer | null = null;
+
+function takeScratch(): Buffer {
+  if (scratch === null) return Buffer.allocUnsafeSlow(256);
+  leasedBuf = scratch;
+  scratch = null;
+  return leasedBuf;
 }
 
 function nameOf(wire: Buffer): Name {

@@ -57,6 +57,54 @@ export function writeAnswer(q: Query, msg: Buffer, t: Template, limit: number): 
   return out;
 }
 
+/**
+ * The answer of a plain name (answer/engine.ts plainLane), written straight from its RRset: NOERROR,
+ * AA, one RRset owned by the query name (each record a pointer to the question, then type, class,
+ * TTL and the RDATA as stored). Byte for byte what writeAnswer gives for simpleAnswerTemplate of the
+ * same RRset, truncation included: a set that does not fit sets TC and goes out empty.
+ */
+export function writeRRsetAnswer(q: Query, msg: Buffer, set: { type: number; class: number; ttl: number; rdatas: readonly Buffer[] }, limit: number): Buffer {
+  const qEnd = q.questionEnd;
+  const optLen = q.edns ? OPT_LEN : 0;
+  const rdatas = set.rdatas;
+  const n = rdatas.length;
+  let bodyLen = 0;
+  for (let i = 0; i < n; i++) bodyLen += 12 + rdatas[i]!.length;
+  const fits = qEnd + bodyLen + optLen <= limit;
+  const size = fits ? qEnd + bodyLen + optLen : qEnd + optLen;
+  const out = Buffer.allocUnsafe(size);
+  writeHeader(out, q, fits ? 0x8400 : 0x8600, fits ? n : 0, 0, 0); // QR AA (and TC)
+  for (let i = 12; i < qEnd; i++) out[i] = msg[i]!;
+  let o = qEnd;
+  if (fits) {
+    const type = set.type;
+    const cls = set.class;
+    const ttl = set.ttl >>> 0;
+    for (let i = 0; i < n; i++) {
+      const rd = rdatas[i]!;
+      const len = rd.length;
+      out[o] = 0xc0;
+      out[o + 1] = 0x0c;
+      out[o + 2] = type >> 8;
+      out[o + 3] = type;
+      out[o + 4] = cls >> 8;
+      out[o + 5] = cls;
+      out[o + 6] = ttl >>> 24;
+      out[o + 7] = ttl >>> 16;
+      out[o + 8] = ttl >>> 8;
+      out[o + 9] = ttl;
+      out[o + 10] = len >> 8;
+      out[o + 11] = len;
+      o += 12;
+      if (len <= 32) for (let k = 0; k < len; k++) out[o + k] = rd[k]!;
+      else out.set(rd, o);
+      o += len;
+    }
+  }
+  if (q.edns) writeOpt(out, o, q, 0, null);
+  return out;
+}
+
 function writeHeader(out: Buffer, q: Query, flags: number, an: number, ns: number, ar: number): void {
   const f = flags | (q.flags & COPIED_FLAGS);
   const arOut = q.edns ? ar + 1 : ar;

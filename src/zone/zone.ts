@@ -115,7 +115,10 @@ export class Zone {
       }
     }
     // RDATA in canonical order (RFC 4034 §6.3), as Knot DNS serves it: answers do not depend on file order.
-    for (const node of this.nodes.values()) for (const set of node.rrsets.values()) set.rdatas.sort(Buffer.compare);
+    // Exact-length arrays too: one grown by push keeps room for 17 elements, for each of a million RRsets.
+    for (const node of this.nodes.values()) {
+      for (const set of node.rrsets.values()) set.rdatas = set.rdatas.length === 1 ? [set.rdatas[0]!] : set.rdatas.slice().sort(Buffer.compare);
+    }
     // Shallow names first, so each node can take its parent's marks.
     const ordered = [...this.nodes.values()].sort((a, b) => a.name.key.length - b.name.key.length);
     for (const node of ordered) {
