@@ -5,9 +5,70 @@ import { RRType } from "../wire/constants.js";
 import { isAtOrBelow, parentKey, type Name } from "../wire/name.js";
 import type { RR, RRset } from "./rr.js";
 
+/**
+ * The RRsets of one node, by type: the read side of a Map over a plain array (a node holds one to
+ * three types; a Map costs ~200 bytes, which a million-name zone feels, and is no faster to search).
+ */
+export class RRsets {
+  private sets: RRset[] = [];
+
+  get size(): number {
+    return this.sets.length;
+  }
+
+  get(type: number): RRset | undefined {
+    const sets = this.sets;
+    for (let i = 0; i < sets.length; i++) if (sets[i]!.type === type) return sets[i];
+    return undefined;
+  }
+
+  has(type: number): boolean {
+    return this.get(type) !== undefined;
+  }
+
+  set(type: number, set: RRset): this {
+    const sets = this.sets;
+    for (let i = 0; i < sets.length; i++) {
+      if (sets[i]!.type === type) {
+        sets[i] = set;
+        return this;
+      }
+    }
+    sets.push(set);
+    return this;
+  }
+
+  keys(): IterableIterator<number> {
+    return this.sets.map((s) => s.type).values();
+  }
+
+  values(): IterableIterator<RRset> {
+    return this.sets.values();
+  }
+
+  entries(): IterableIterator<[number, RRset]> {
+    return this.sets.map((s): [number, RRset] => [s.type, s]).values();
+  }
+
+  [Symbol.iterator](): IterableIterator<[number, RRset]> {
+    return this.entries();
+  }
+
+  forEach(fn: (set: RRset, type: number) => void): void {
+    for (const s of this.sets) fn(s, s.type);
+  }
+
+  /** Sorts each RRset's RDATA canonically (RFC 4034 §6.3) and trims the arrays to their length. */
+  seal(): void {
+    const sets = this.sets;
+    for (const set of sets) set.rdatas = set.rdatas.length === 1 ? [set.rdatas[0]!] : set.rdatas.slice().sort(Buffer.compare);
+    this.sets = sets.slice();
+  }
+}
+
 export interface ZoneNode {
   readonly name: Name;
-  readonly rrsets: Map<number, RRset>;
+  readonly rrsets: RRsets;
   /** Nearest delegation point at or above this node, below the apex (this node is then not authoritative). */
   delegation: ZoneNode | undefined;
   /** Nearest DNAME owner strictly above this node: the node is occluded and answered by substitution. */
@@ -73,7 +134,7 @@ export class Zone {
   private nodeFor(name: Name): ZoneNode {
     let node = this.nodes.get(name.key);
     if (!node) {
-      node = { name, rrsets: new Map(), delegation: undefined, dnameAbove: undefined, wildcard: undefined };
+      node = { name, rrsets: new RRsets(), delegation: undefined, dnameAbove: undefined, wildcard: undefined };
       this.nodes.set(name.key, node);
     }
     return node;
@@ -106,7 +167,7 @@ export class Zone {
         const cased = node.name.wire.subarray(node.name.wire.length - wire.length);
         this.nodes.set(up, {
           name: { wire: Buffer.from(cased), key: up },
-          rrsets: new Map(),
+          rrsets: new RRsets(),
           delegation: undefined,
           dnameAbove: undefined,
           wildcard: undefined,
@@ -116,17 +177,20 @@ export class Zone {
     }
     // RDATA in canonical order (RFC 4034 §6.3), as Knot DNS serves it: answers do not depend on file order.
     // Exact-length arrays too: one grown by push keeps room for 17 elements, for each of a million RRsets.
-    for (const node of this.nodes.values()) {
-      for (const set of node.rrsets.values()) set.rdatas = set.rdatas.length === 1 ? [set.rdatas[0]!] : set.rdatas.slice().sort(Buffer.compare);
-    }
-    // Shallow names first, so each node can take its parent's marks.
-    const ordered = [...this.nodes.values()].sort((a, b) => a.name.key.length - b.name.key.length);
-    for (const node of ordered) {
-      if (node === this.apex) continue;
-      const parent = this.nodes.get(parentKey(node.name.key)!)!;
-      node.dnameAbove = parent.dnameAbove ?? (parent.rrsets.has(RRType.DNAME) ? parent : undefined);
-      node.delegation = parent.delegation ?? (node.rrsets.has(RRType.NS) ? node : undefined);
-      if (node.name.wire[0] === 1 && node.name.wire[1] === 0x2a) parent.wildcard = node;
+    for (const node of this.nodes.values()) node.rrsets.seal();
+    // Shallow names first, so each node can take its parent's marks: bucketed by key length (a
+    // parent's key is shorter than its child's), not sorted.
+    const byLength: ZoneNode[][] = [];
+    for (const node of this.nodes.values()) (byLength[node.name.key.length] ??= []).push(node);
+    for (const bucket of byLength) {
+      if (bucket === undefined) continue;
+      for (const node of bucket) {
+        if (node === this.apex) continue;
+        const parent = this.nodes.get(parentKey(node.name.key)!)!;
+        node.dnameAbove = parent.dnameAbove ?? (parent.rrsets.has(RRType.DNAME) ? parent : undefined);
+        node.delegation = parent.delegation ?? (node.rrsets.has(RRType.NS) ? node : undefined);
+        if (node.name.wire[0] === 1 && node.name.wire[1] === 0x2a) parent.wildcard = node;
+      }
     }
   }
 }
