@@ -34,7 +34,9 @@ export class RRsets {
         return this;
       }
     }
-    sets.push(set);
+    // A first push would give the array room for 17 elements: start with an exact one instead.
+    if (sets.length === 0) this.sets = [set];
+    else sets.push(set);
     return this;
   }
 
@@ -61,8 +63,8 @@ export class RRsets {
   /** Sorts each RRset's RDATA canonically (RFC 4034 §6.3) and trims the arrays to their length. */
   seal(): void {
     const sets = this.sets;
-    for (const set of sets) set.rdatas = set.rdatas.length === 1 ? [set.rdatas[0]!] : set.rdatas.slice().sort(Buffer.compare);
-    this.sets = sets.slice();
+    for (const set of sets) if (set.rdatas.length > 1) set.rdatas = set.rdatas.slice().sort(Buffer.compare);
+    if (sets.length > 1) this.sets = sets.slice();
   }
 }
 
@@ -145,8 +147,10 @@ export class Zone {
     const node = this.nodeFor(rr.owner);
     let set = node.rrsets.get(rr.type);
     if (!set) {
-      set = { owner: node.name, type: rr.type, class: rr.class, ttl: rr.ttl, rdatas: [] };
-      node.rrsets.set(rr.type, set);
+      // Most RRsets hold one record: an exact array (a push onto [] makes room for 17; see RRsets.seal).
+      node.rrsets.set(rr.type, { owner: node.name, type: rr.type, class: rr.class, ttl: rr.ttl, rdatas: [rr.rdata] });
+      this.recordCount++;
+      return;
     }
     // RFC 2181 §5: an RRset holds no duplicate records; drop them silently as Knot does.
     for (const existing of set.rdatas) if (existing.equals(rr.rdata)) return;
