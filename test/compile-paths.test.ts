@@ -12,6 +12,9 @@ import { RRType } from "../src/wire/constants.js";
 import { decodeQuery, Query } from "../src/wire/query.js";
 import { writeAnswer } from "../src/wire/response.js";
 import { nameFromText, type Name } from "../src/wire/name.js";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 
 function queryFor(name: Name, type: number, edns: boolean): Buffer {
   const head = Buffer.from([0xab, 0xcd, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, edns ? 1 : 0]);
@@ -63,6 +66,41 @@ describe("compiled answers = general path", () => {
         }
       }
     }
+  });
+});
+
+describe("plain names written straight from their RRset", () => {
+  it("match the general path, also when the RRset does not fit (TC) and for ANY, with and without EDNS", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hadns-plain-"));
+    const big = Array.from({ length: 12 }, (_, i) => `big TXT "${String(i).padStart(2, "0")}${"x".repeat(60)}"`);
+    fs.writeFileSync(
+      path.join(dir, "plain.test.zone"),
+      ["$ORIGIN plain.test.", "$TTL 300", "@ SOA ns1 hostmaster 1 7200 900 1209600 300", "@ NS ns1", "ns1 A 192.0.2.1",
+        "h A 192.0.2.7", "h AAAA 2001:db8::7", "h TXT \"one\" \"two\"", "two A 192.0.2.8", "two A 192.0.2.9", ...big, ""].join("\n"),
+    );
+    const { zones, errors } = loadZones([{ file: path.join(dir, "plain.test.zone") }]);
+    expect(errors).toEqual([]);
+    const engine = buildEngine(zones);
+    const zone = zones[0]!;
+    for (const text of ["h", "two", "big", "ns1"]) {
+      const name = nameFromText(`${text}.plain.test.`);
+      for (const type of [RRType.A, RRType.AAAA, RRType.TXT, RRType.ANY, RRType.MX]) {
+        for (const edns of [false, true]) {
+          const msg = queryFor(name, type, edns);
+          const q = new Query();
+          decodeQuery(msg, q);
+          const general = compileTemplate(resolve({ zone, landing: locate(zone, name.key, type), qtype: type, owner: name, name }), name);
+          const expected = writeAnswer(q, msg, general, edns ? 1232 : 512).toString("hex");
+          expect({ text, type, edns, got: engine.answer(msg, "udp")!.toString("hex") }).toEqual({ text, type, edns, got: expected });
+          expect(engine.templateFor(name, type)!.outcome).toEqual(general.outcome);
+        }
+      }
+    }
+    // The big TXT set does not fit in 512 octets: TC, no answer records.
+    const r = engine.answer(queryFor(nameFromText("big.plain.test."), RRType.TXT, false), "udp")!;
+    expect(r[2]! & 0x02).toBe(0x02);
+    expect(r.readUInt16BE(6)).toBe(0);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
 

@@ -256,7 +256,7 @@ export class QueryEngine implements Dynamic {
    */
   private plainLane(t: ZoneTables, node: ZoneNode): Lane | null {
     if (this.pools.has(node.name.key)) return null;
-    for (const [type, set] of node.rrsets) if (!isPlainType(type) || set.rdatas.length === 0) return null;
+    for (const set of node.rrsets.values()) if (!isPlainType(set.type) || set.rdatas.length === 0) return null;
     if (!nearSoaName(t, node.name.key)) return t.plainLane;
     return { types: [], slots: [], other: this.compileOther(t, node), plain: true };
   }

@@ -36,16 +36,20 @@ export interface OutcomeSource {
 }
 
 const NONE: readonly number[] = [];
-const ZERO: readonly number[] = [0];
 const EMPTY_SETS: readonly OutRRset[] = [];
 
 // A large zone compiles a million templates: each small array they hold is shared where its
 // content is common ([n, 0, 0], [size]) and made exact-length otherwise (an array grown by push
 // keeps room for 17 elements).
 const shared = new Map<string, readonly number[]>();
+const ones: (readonly number[])[] = [];
 function sharedArray(a: readonly number[]): readonly number[] {
   if (a.length === 0) return NONE;
-  if (a.length === 1 && a[0] === 0) return ZERO;
+  if (a.length === 1) {
+    // [size], [n]: the common case, without building a string key.
+    const v = a[0]!;
+    if (v >= 0 && v < 65536 && Number.isInteger(v)) return (ones[v] ??= Object.freeze([v]));
+  }
   const k = a.join(",");
   let hit = shared.get(k);
   if (!hit) {
@@ -127,7 +131,7 @@ export function simpleAnswerTemplate(outcome: Outcome, set: OutRRset, questionSu
     body,
     NONE,
     sharedArray([size]),
-    ZERO,
+    sharedArray([0]),
     sharedArray([n]),
     sharedArray([n, 0, 0]) as readonly [number, number, number],
     false,
