@@ -5,10 +5,11 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { parseListenAddress } from "../config/load.js";
+import { parseWorkers } from "../config/ops.js";
 import { LOG_FORMATS, LOG_LEVELS } from "../log.js";
 import { UsageError, type InputFlags } from "./inputs.js";
 import { check } from "./check.js";
-import { serve } from "./serve.js";
+import { serve, type ServeFlags } from "./serve.js";
 import { DEFAULT_ADMIN_URL, type AdminFlags } from "./admin-client.js";
 import { status, type StatusFlags } from "./status.js";
 import { overrideList, overrideRemove, overrideSet, type OverrideSetFlags } from "./override.js";
@@ -35,6 +36,14 @@ function collect<T>(parse: (s: string) => T): (value: string, previous: T[] | un
 function listenArg(value: string): ReturnType<typeof parseListenAddress> {
   try {
     return parseListenAddress(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+function workersArg(value: string): ReturnType<typeof parseWorkers> {
+  try {
+    return parseWorkers(value);
   } catch (e) {
     throw new InvalidArgumentError((e as Error).message);
   }
@@ -76,6 +85,7 @@ function buildProgram(): Command {
         "Examples:",
         "  hadns serve --config zones/hadns.yaml",
         "  hadns serve --zone zones/example.test.zone --listen 0.0.0.0:53 --listen [::]:53",
+        "  hadns serve --config zones/hadns.yaml --workers 4",
         "  hadns check --zones-dir /etc/hadns/zones",
         "",
         "Exit status: 0 done; 1 errors in zones or config (each printed as file:line: message) or a",
@@ -87,7 +97,8 @@ function buildProgram(): Command {
     .addOption(new Option("--log-level <level>", "least severe level logged (default: info)").choices(LOG_LEVELS))
     .addOption(new Option("--log-format <format>", "json, or pretty text (default: pretty on a terminal, else json)").choices(LOG_FORMATS))
     .option("--admin-listen <host:port|off>", "admin API and status page address, or off (default: admin.listen of the config, else 127.0.0.1:8053)", adminListenArg)
-    .action(async (opts: InputFlags) => finish(await run(() => serve(opts))));
+    .option("--workers <n|auto>", "processes answering queries, sharing the listen addresses; health checks, admin API and reloads stay in one (default: workers of the config, else 1; auto: one per CPU)", workersArg)
+    .action(async (opts: ServeFlags) => finish(await run(() => serve(opts))));
 
   addInputOptions(program.command("check").description("load zones and config, print every error as file:line: message, exit 1 if any"))
     .action(async (opts: InputFlags) => finish(await run(() => check(opts))));

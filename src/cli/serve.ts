@@ -3,13 +3,23 @@
 // operations parts (reload on SIGHUP or file change, state file, …), and stop cleanly on SIGTERM or
 // SIGINT: stop accepting, answer what TCP clients already sent, flush the log, exit 0. A second
 // signal while stopping exits at once.
+//
+// With --workers N (or `workers:`) above 1, this process is the primary: everything above but the
+// answering, which N worker processes do (src/server/cluster-primary.ts); each worker runs this same
+// command and ends up in serveAsWorker (src/server/cluster-worker.ts). With 1, nothing changes.
 
+import cluster from "node:cluster";
 import { createSocket } from "node:dgram";
 import { isIP } from "node:net";
+import { availableParallelism } from "node:os";
 import type { ListenAddress, ServerOptions } from "../server/server.js";
 import { startInstance, type Instance } from "../server/instance.js";
-import type { Inputs } from "../server/runtime.js";
-import { formatListenAddress } from "../config/load.js";
+import { Runtime, type Inputs, type RuntimeOptions } from "../server/runtime.js";
+import { clusterServe } from "../server/cluster-primary.js";
+import { runWorker } from "../server/cluster-worker.js";
+import { WORKER_INDEX_ENV } from "../server/cluster-messages.js";
+import { formatListenAddress, TRANSFERS_NEED_ONE_PROCESS } from "../config/load.js";
+import type { Workers } from "../config/ops.js";
 import { nameToText } from "../wire/name.js";
 import { formatSourceError } from "../zone/rr.js";
 import { createLogger, type Logger } from "../log.js";
@@ -23,9 +33,19 @@ import { plural, printSourceErrors } from "./report.js";
 /** How long a clean stop may take before we give up on it and exit 1. */
 const STOP_TIMEOUT_MS = 10_000;
 
-export async function serve(flags: InputFlags): Promise<number> {
+export interface ServeFlags extends InputFlags {
+  /** --workers: processes answering queries, over the config's `workers:`. */
+  workers?: Workers;
+}
+
+export async function serve(flags: ServeFlags): Promise<number> {
+  if (cluster.isWorker) return serveAsWorker(flags);
   const { settings, errors } = resolveInputs(flags);
   if (errors.length > 0) return notStarting(errors);
+  const workers = workerCount(flags.workers ?? settings.ops.workers);
+  if (settings.transfers && flags.workers !== undefined && flags.workers !== 1) {
+    return notStarting([{ file: settings.configFile ?? "", line: 0, message: `transfers: ${TRANSFERS_NEED_ONE_PROCESS(`--workers ${flags.workers}`)}` }]);
+  }
   const logger = createLogger(settings.log);
   // Listen for the stop signals before anything is logged: a supervisor that reads the start-up
   // line and stops us at once must find the handler in place.
@@ -42,18 +62,20 @@ export async function serve(flags: InputFlags): Promise<number> {
   let instance: Instance;
   try {
     // Health checks first (their first round bounded by the timeouts), then answers, then sockets.
-    instance = await startInstance({
-      zones: loaded.zones,
-      listen: await usableListen(settings, logger),
-      logger,
-      checks: settings.checks,
-      pools: settings.pools,
-      tcp: tcpOptions(settings),
-      ...(settings.chaos ? { chaos: settings.chaos } : {}),
-      // A reload reads the same inputs again and checks them exactly as `hadns check` does.
-      reload: () => reloadInputs(flags),
-      ...(warm ? { warm } : {}),
-    });
+    if (workers > 1) instance = await startPrimary(workers, flags, settings, loaded.zones, await usableListen(settings, logger), logger, warm);
+    else
+      instance = await startInstance({
+        zones: loaded.zones,
+        listen: await usableListen(settings, logger),
+        logger,
+        checks: settings.checks,
+        pools: settings.pools,
+        tcp: tcpOptions(settings),
+        ...(settings.chaos ? { chaos: settings.chaos } : {}),
+        // A reload reads the same inputs again and checks them exactly as `hadns check` does.
+        reload: () => reloadInputs(flags),
+        ...(warm ? { warm } : {}),
+      });
   } catch (e) {
     logger.fatal({ err: e }, `cannot start: ${(e as Error).message}`);
     return 1;
@@ -69,8 +91,9 @@ export async function serve(flags: InputFlags): Promise<number> {
       zones,
       ...(pools ? { pools: settings.pools.map((p) => `${p.name} ${p.type}`) } : {}),
       listening: server.listening.map((l) => `${l.transport} ${formatListenAddress(l)}`),
+      ...(workers > 1 ? { workers } : {}),
     },
-    `serving ${plural(zones.length, "zone")} (${plural(records, "record")})${pools} on ${addresses.join(", ")}`,
+    `serving ${plural(zones.length, "zone")} (${plural(records, "record")})${pools} on ${addresses.join(", ")}${workers > 1 ? ` with ${workers} worker processes` : ""}`,
   );
 
   let ops: Ops;
@@ -99,6 +122,49 @@ export async function serve(flags: InputFlags): Promise<number> {
   logger.info("stopped");
   logger.flush();
   return 0;
+}
+
+/** 1 unless asked for more; auto: one per CPU this process may use. */
+function workerCount(w: Workers | undefined): number {
+  return w === "auto" ? availableParallelism() : (w ?? 1);
+}
+
+/**
+ * The primary of `--workers N`: the Runtime with its health monitor, overrides and reloads, whose
+ * queries are answered by N workers (started once the first round of probes is done) instead of its
+ * own listeners. It compiles an answer only when explain asks: it answers no queries itself.
+ */
+function startPrimary(
+  workers: number,
+  flags: ServeFlags,
+  settings: Settings,
+  zones: Inputs["zones"],
+  listen: ListenAddress[],
+  logger: Logger,
+  warm: RuntimeOptions["warm"],
+): Promise<Runtime> {
+  const inputs: Inputs = { zones, checks: settings.checks, pools: settings.pools, errors: [] };
+  if (settings.chaos) inputs.chaos = settings.chaos;
+  return Runtime.start(inputs, {
+    listen,
+    logger,
+    tcp: tcpOptions(settings),
+    reload: () => reloadInputs(flags),
+    ...(warm ? { warm } : {}),
+    serve: clusterServe({ workers, logger }),
+    lazyAnswers: true,
+  });
+}
+
+/**
+ * A worker of `--workers N`: the primary checked everything and logs for the whole; this process
+ * loads the same inputs, answers queries and does what the primary tells it.
+ */
+function serveAsWorker(flags: ServeFlags): Promise<number> {
+  const { settings } = resolveInputs(flags);
+  const index = Number(process.env[WORKER_INDEX_ENV] ?? 0);
+  const logger = createLogger(settings.log).child({ worker: index });
+  return runWorker({ index, logger, load: () => reloadInputs(flags), tcp: tcpOptions(settings) });
 }
 
 /** Config and zones read again for a reload; every error is returned, nothing is thrown. */

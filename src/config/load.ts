@@ -15,7 +15,7 @@ import type { ListenAddress } from "../server/server.js";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../log.js";
 import { validateHealthConfig } from "./health.js";
 import { readConfigSource, SourceReader, toPlain } from "./source.js";
-import { defaultOps, readAdmin, readState, readWatch, readWebhooks, type OpsSettings } from "./ops.js";
+import { defaultOps, readAdmin, readState, readWatch, readWebhooks, readWorkers, type OpsSettings } from "./ops.js";
 import { readTransfers, type XfrSettings } from "./xfr.js";
 
 type HealthConfig = ReturnType<typeof validateHealthConfig>;
@@ -71,10 +71,18 @@ const SECTIONS: Section[] = [
   { key: "webhooks", read: (r, cfg, _base, env) => readWebhooks(r, cfg.ops, env) },
   { key: "state", read: (r, cfg, base) => readState(r, cfg.ops, base) },
   { key: "watch", read: (r, cfg) => readWatch(r, cfg.ops) },
+  { key: "workers", read: (r, cfg) => readWorkers(r, cfg.ops) },
   { key: "transfers", read: (r, cfg, _base, env) => void (cfg.transfers = readTransfers(r, env)) },
 ];
 const HEALTH_KEYS = ["checks", "pools"] as const;
 export const TOP_LEVEL_KEYS: readonly string[] = [...SECTIONS.map((s) => s.key), ...HEALTH_KEYS];
+
+/**
+ * Zone transfers are served by one process: its serials, journal and NOTIFY state cannot be split
+ * over workers. `why` names what asked for several (`workers: 4`, `--workers 4`).
+ */
+export const TRANSFERS_NEED_ONE_PROCESS = (why: string): string =>
+  `zone transfers (AXFR/IXFR/NOTIFY) are served by a single process and cannot be combined with ${why}; remove transfers, or run one process (workers: 1)`;
 
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const parsed = readConfigSource(file);
@@ -88,6 +96,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   if (!r.map([], TOP_LEVEL_KEYS)) return { config: cfg, errors: r.errors };
   const base = dirname(file);
   for (const s of SECTIONS) s.read(r, cfg, base, env);
+  if (cfg.transfers && cfg.ops.workers !== undefined && cfg.ops.workers !== 1) r.error(["transfers"], TRANSFERS_NEED_ONE_PROCESS(`workers: ${cfg.ops.workers}`));
 
   const health = validateHealthConfig({ checks: toPlain(r.at(["checks"])), pools: toPlain(r.at(["pools"])) }, r.where, env);
   cfg.checks = health.checks;

@@ -1,5 +1,6 @@
 // The operations sections of the config (issue 4): the admin listener and its token, webhooks, the
-// warm-start state file, and watching files for changes. Every mistake names file, line and key.
+// warm-start state file, watching files for changes, and the number of worker processes answering
+// queries (issue 5). Every mistake names file, line and key.
 
 import { isIP } from "node:net";
 import { isAbsolute, join } from "node:path";
@@ -45,6 +46,24 @@ export interface OpsSettings {
   state?: StateSettings;
   /** Reload when the config or a zone file changes. */
   watch: boolean;
+  /** Processes answering queries (`workers:`, or --workers over it); undefined: 1, one process. */
+  workers?: Workers;
+}
+
+/** A number of worker processes, or "auto": one per CPU the process may use (os.availableParallelism()). */
+export type Workers = number | "auto";
+
+export const MAX_WORKERS = 256;
+
+/** `--workers` and `workers:`: a whole number from 1 to 256, or auto. Throws an Error saying what is wrong. */
+export function parseWorkers(text: string): Workers {
+  const t = text.trim().toLowerCase();
+  if (t === "auto") return "auto";
+  const n = /^\d+$/.test(t) ? Number(t) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) {
+    throw new Error(`expected a whole number of worker processes from 1 to ${MAX_WORKERS}, or auto (one per CPU), got ${JSON.stringify(text)}`);
+  }
+  return n;
 }
 
 export const DEFAULT_ADMIN: AdminSettings = { listen: { host: "127.0.0.1", port: 8053 } };
@@ -160,4 +179,9 @@ export function readState(r: SourceReader, ops: OpsSettings, base: string): void
 
 export function readWatch(r: SourceReader, ops: OpsSettings): void {
   ops.watch = r.bool(["watch"]) ?? false;
+}
+
+export function readWorkers(r: SourceReader, ops: OpsSettings): void {
+  const w = r.parsed(["workers"], parseWorkers);
+  if (w !== undefined) ops.workers = w;
 }

@@ -5,7 +5,8 @@
 //
 // Three kinds of numbers:
 // - read at scrape time from state: query counters, TCP connections, endpoint and pool state, zones,
-//   process figures;
+//   process figures (with workers, the counters are the sum of what each worker last reported, at
+//   most a second old, and the process figures are the primary's own);
 // - counted from events by a MetricsRegistry that subscribes to the Runtime (which outlives reloads):
 //   transitions, probe durations and failures, config reloads, webhook deliveries;
 // - nothing is counted on the query path here; that is one array increment in the engine.
@@ -15,7 +16,6 @@ import { monitorEventLoopDelay, performance, type IntervalHistogram } from "node
 import type { ProbeEvent, Transition } from "../health/types.js";
 import { endpointCheck, endpointKeyOf } from "../pool/targets.js";
 import type { ReloadResult, Runtime } from "../server/runtime.js";
-import { tcpConnections } from "../server/tcp.js";
 import { nameToText } from "../wire/name.js";
 import { xfrMetricFamilies } from "../xfr/metrics.js";
 
@@ -244,18 +244,17 @@ export function renderMetrics(rt: Runtime): string {
   const reg = metricsFor(rt);
   const w = new Writer();
 
-  // Queries (counted on the query path).
+  // Queries (counted on the query path; with workers, summed over them).
+  const counted = rt.counters();
   w.family(
     "hadns_queries_total",
     "Queries answered, by zone (empty: outside every zone), query type, response code and transport.",
-    (function* (): Generator<Sample> {
-      for (const e of rt.stats.entries()) yield [{ zone: e.zone, qtype: e.qtype, rcode: rcodeName(e.rcode), transport: e.transport }, e.value];
-    })(),
+    counted.queries.map(([zone, qtype, rcode, transport, value]): Sample => [{ zone, qtype, rcode: rcodeName(rcode), transport }, value]),
   );
-  w.family("hadns_responses_truncated_total", "UDP responses sent truncated (TC set).", [[undefined, rt.stats.truncated]]);
-  w.family("hadns_tcp_connections", "TCP connections open now.", [[undefined, tcpConnections.open]]);
-  w.family("hadns_tcp_connections_total", "TCP connections accepted.", [[undefined, tcpConnections.accepted]]);
-  w.family("hadns_tcp_connections_refused_total", "TCP connections closed at once because the connection limit was reached.", [[undefined, tcpConnections.refused]]);
+  w.family("hadns_responses_truncated_total", "UDP responses sent truncated (TC set).", [[undefined, counted.truncated]]);
+  w.family("hadns_tcp_connections", "TCP connections open now.", [[undefined, counted.tcp.open]]);
+  w.family("hadns_tcp_connections_total", "TCP connections accepted.", [[undefined, counted.tcp.accepted]]);
+  w.family("hadns_tcp_connections_refused_total", "TCP connections closed at once because the connection limit was reached.", [[undefined, counted.tcp.refused]]);
 
   // Zones.
   const zones = rt.inputs.zones.map((z) => ({ zone: nameToText(z.origin), serial: z.serial, records: z.recordCount }));

@@ -18,6 +18,7 @@ import { formatSourceError, type SourceError } from "../zone/rr.js";
 import type { Zone } from "../zone/zone.js";
 import { nameToText } from "../wire/name.js";
 import { startServer, type ListenAddress, type RunningServer, type ServerOptions } from "./server.js";
+import { localCounters, type AnswerCounters } from "./counters.js";
 
 /** Everything a (re)load produces: what to serve, or why not. */
 export interface Inputs {
@@ -36,6 +37,23 @@ export interface RuntimeOptions {
   reload?: () => Inputs | Promise<Inputs>;
   /** Endpoint states and overrides from a warm-start state file: answer from them at once. */
   warm?: { endpoints: Array<{ check: string; address: string; status: "up" | "down"; since: number; reason: string }>; overrides: Override[] };
+  /**
+   * What answers queries: by default this process's own UDP and TCP listeners (startServer). With
+   * workers, the cluster (cluster-primary.ts), which reads the runtime's health state and events.
+   */
+  serve?: (opts: ServerOptions, rt: Runtime) => Promise<RunningServer>;
+  /**
+   * This process answers no queries (the workers do): compile an answer only when explain asks for
+   * it, instead of every answer at start-up and after each reload.
+   */
+  lazyAnswers?: boolean;
+}
+
+/** The engine for `inputs` with the pools' current answers, following them from now on. */
+export function buildAnswers(inputs: Pick<Inputs, "zones" | "chaos">, pools: LivePools, stats: QueryStats, deferCompile: boolean): QueryEngine {
+  const engine = buildEngine(inputs.zones, { ...(inputs.chaos ? { chaos: inputs.chaos } : {}), pools: pools.renders(), stats, ...(deferCompile ? { deferCompile: true } : {}) });
+  pools.attach(engine);
+  return engine;
 }
 
 export interface ReloadResult {
@@ -109,7 +127,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     this.pools = this.makePools(inputs.pools);
     try {
       this.engine = this.makeEngine(inputs);
-      this.server = await startServer({ listen: this.opts.listen, engine: this.engine, logger: this.log, ...(this.opts.tcp ?? {}) });
+      this.server = await (this.opts.serve ?? startServer)({ listen: this.opts.listen, engine: this.engine, logger: this.log, ...(this.opts.tcp ?? {}) }, this);
     } catch (e) {
       await this.monitor.stop();
       this.overrides.close();
@@ -134,9 +152,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   }
 
   private makeEngine(inputs: Inputs): QueryEngine {
-    const engine = buildEngine(inputs.zones, { ...(inputs.chaos ? { chaos: inputs.chaos } : {}), pools: this.pools.renders(), stats: this.stats });
-    this.pools.attach(engine);
-    return engine;
+    return buildAnswers(inputs, this.pools, this.stats, this.opts.lazyAnswers === true);
   }
 
   private onTransition(t: Transition): void {
@@ -180,8 +196,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       await this.monitor.reconfigure(next.checks, poolTargets(next.pools));
       const pools = this.makePools(next.pools);
       // The name table now; the answers in slices after the swap, so answering never stalls for long.
-      const engine = buildEngine(next.zones, { ...(next.chaos ? { chaos: next.chaos } : {}), pools: pools.renders(), stats: this.stats, deferCompile: true });
-      pools.attach(engine);
+      const engine = buildAnswers(next, pools, this.stats, true);
       // The swap: from the next query on, the new answers.
       this.pools = pools;
       this.engine = engine;
@@ -190,7 +205,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     } catch (e) {
       return done(false, [(e as Error).message]);
     }
-    await this.engine.compileInBackground();
+    if (!this.opts.lazyAnswers) await this.engine.compileInBackground();
     return done(true, []);
   }
 
@@ -230,7 +245,13 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       })),
       overrides: this.overrides.list(),
       recentTransitions: this.recent.slice(0, 50),
+      ...(this.server.workers ? { workers: this.server.workers() } : {}),
     };
+  }
+
+  /** Query and TCP counters for /metrics: this process's, or with workers the sum over them. */
+  counters(): AnswerCounters {
+    return this.server.counters?.() ?? localCounters(this.stats);
   }
 
   async close(): Promise<void> {

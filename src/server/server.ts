@@ -4,6 +4,7 @@
 import type { Logger } from "pino";
 import type { QueryEngine } from "../answer/engine.js";
 import { Answerer, type TransferHandler } from "./answerer.js";
+import type { AnswerCounters } from "./counters.js";
 import { listenTcp, type TcpListener } from "./tcp.js";
 import { listenUdp, type UdpListener } from "./udp.js";
 
@@ -31,11 +32,28 @@ export interface Listening {
 
 export interface RunningServer {
   listening: Listening[];
+  /** With workers (cluster-primary.ts): the query and TCP counters summed over them. Else read locally. */
+  counters?(): AnswerCounters;
+  /** With workers: each worker's state, for /v1/status. */
+  workers?(): WorkerStatus[];
   /** Zone transfers and NOTIFY (src/xfr); survives engine swaps. */
   setTransferHandler(h: TransferHandler | undefined): void;
   setEngine(e: QueryEngine): void;
   readonly engine: QueryEngine;
   close(): Promise<void>;
+}
+
+/** One worker process of `hadns serve --workers N`, as /v1/status shows it. */
+export interface WorkerStatus {
+  worker: number;
+  pid: number | null;
+  state: "starting" | "answering" | "restarting" | "stopped";
+  /** When the current process started (ms since the epoch). */
+  startedAt: number;
+  /** Times this worker was restarted after dying. */
+  restarts: number;
+  /** Queries it answered, over all its restarts (reported every second). */
+  queries: number;
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {

@@ -48,7 +48,9 @@ export function listenTcp(host: string, port: number, answerer: Answerer, opts: 
   return new Promise((resolve, reject) => {
     const onError = (e: Error) => reject(e);
     server.once("error", onError);
-    server.listen({ host, port, exclusive: true, ipv6Only: host.includes(":"), backlog: 511 }, () => {
+    // exclusive: false matters only in a worker of --workers N: the primary holds the listening
+    // socket and hands the workers its connections in turn (cluster-primary.ts).
+    server.listen({ host, port, exclusive: false, ipv6Only: host.includes(":"), backlog: 511 }, () => {
       server.off("error", onError);
       server.on("error", (e) => log.warn({ err: e, listener: `${host}:${port}/tcp` }, "TCP listener error"));
       const close = () =>

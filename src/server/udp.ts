@@ -34,7 +34,7 @@ export function listenUdp(host: string, port: number, answerer: Answerer, log: L
   return new Promise((resolve, reject) => {
     const onError = (e: Error) => reject(e);
     socket.once("error", onError);
-    socket.bind({ address: host, port, exclusive: true }, () => {
+    socket.bind({ address: host, port, exclusive: false }, () => {
       socket.off("error", onError);
       socket.on("error", (e) => log.warn({ err: e, listener: `${host}:${port}/udp` }, "UDP socket error"));
       const close = () =>
