@@ -29,7 +29,8 @@ export interface TcpListener {
 export const tcpConnections = { open: 0, accepted: 0, refused: 0 };
 
 export function listenTcp(host: string, port: number, answerer: Answerer, opts: TcpOptions, log: Logger): Promise<TcpListener> {
-  const sockets = new Set<net.Socket>();
+  /** Open connections, each with the function that stops it gracefully. */
+  const sockets = new Map<net.Socket, () => void>();
   const server = net.createServer({ noDelay: true, pauseOnConnect: false }, (socket) => {
     if (sockets.size >= opts.maxConnections) {
       tcpConnections.refused++;
@@ -38,12 +39,11 @@ export function listenTcp(host: string, port: number, answerer: Answerer, opts: 
     }
     tcpConnections.accepted++;
     tcpConnections.open++;
-    sockets.add(socket);
     socket.on("close", () => {
       tcpConnections.open--;
       sockets.delete(socket);
     });
-    serveConnection(socket, answerer, opts);
+    sockets.set(socket, serveConnection(socket, answerer, opts));
   });
   return new Promise((resolve, reject) => {
     const onError = (e: Error) => reject(e);
@@ -56,10 +56,10 @@ export function listenTcp(host: string, port: number, answerer: Answerer, opts: 
       const close = () =>
         new Promise<void>((res) => {
           server.close(() => res());
-          for (const s of sockets) s.end();
+          for (const stop of sockets.values()) stop();
           // A client that never reads would hold the close forever: cut it after a grace period.
           setTimeout(() => {
-            for (const s of sockets) s.destroy();
+            for (const s of sockets.keys()) s.destroy();
           }, 2000).unref();
         });
       resolve({ server, port: (server.address() as net.AddressInfo).port, close });
@@ -69,15 +69,27 @@ export function listenTcp(host: string, port: number, answerer: Answerer, opts: 
 
 /** Answers held back while a chunk of pipelined queries is answered, at most (then written out). */
 const CORK_FLUSH_BYTES = 64 * 1024;
+/**
+ * Stopping: what a client sent before the stop may still be in the kernel's buffer, unread. Keep
+ * reading and answering until the connection has been quiet this long (or STOP_READ_MAX_MS has
+ * passed, for a client that never stops sending), then end it.
+ */
+const STOP_QUIET_MS = 20;
+const STOP_READ_MAX_MS = 1000;
 
-function serveConnection(socket: net.Socket, answerer: Answerer, opts: TcpOptions): void {
+/** Serves one connection; returns the function that stops it gracefully. */
+function serveConnection(socket: net.Socket, answerer: Answerer, opts: TcpOptions): () => void {
   let pending: Buffer | null = null;
+  let lastData = 0;
   // Read once: the getter asks the kernel (getpeername) every time.
   const remote = socket.remoteAddress ?? "";
   socket.setTimeout(opts.idleTimeoutMs, () => socket.destroy());
   socket.on("error", () => socket.destroy());
   socket.on("drain", () => socket.resume());
   socket.on("data", (chunk: Buffer) => {
+    // After the stop has ended our side, a query can no longer be answered: drop it, quietly.
+    if (socket.writableEnded) return;
+    lastData = Date.now();
     let buf = pending ? Buffer.concat([pending, chunk]) : chunk;
     pending = null;
     let off = 0;
@@ -91,6 +103,17 @@ function serveConnection(socket: net.Socket, answerer: Answerer, opts: TcpOption
     if (off < buf.length && !socket.destroyed) pending = Buffer.from(buf.subarray(off));
   });
   socket.on("end", () => socket.end());
+
+  const stop = (): void => {
+    const since = Date.now();
+    const check = (): void => {
+      if (socket.destroyed || socket.writableEnded) return;
+      const now = Date.now();
+      if (now - lastData >= STOP_QUIET_MS || now - since >= STOP_READ_MAX_MS) socket.end();
+      else setTimeout(check, STOP_QUIET_MS).unref();
+    };
+    check();
+  };
 
   /** Answers each complete message in `buf`; returns where the unfinished rest starts. */
   function answerAll(buf: Buffer): number {
@@ -131,4 +154,5 @@ function serveConnection(socket: net.Socket, answerer: Answerer, opts: TcpOption
     }
     return off;
   }
+  return stop;
 }
