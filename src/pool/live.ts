@@ -1,6 +1,8 @@
 // Keeps the answer engine's pools in step with health: computes each pool's answer from endpoint
 // states (probed, or overridden by an operator), and on every change recompiles only the pools that
 // depend on it. This is where health state turns into records; the query path never sees it.
+// Cost (bench/FLIPS.md): a pool change is one status read per endpoint of that pool, the policy,
+// and QueryEngine.updatePool for its lanes; pools whose statuses did not change cost a read each.
 
 import type { Logger } from "pino";
 import type { QueryEngine } from "../answer/engine.js";
@@ -35,9 +37,29 @@ export interface LivePool {
   primaryUp: boolean;
 }
 
+/** Which pools an override touches: one pool's endpoint (by the pool's name), or an address in every pool. */
+export interface OverrideTarget {
+  pool?: string;
+  address: string;
+}
+
+/**
+ * Recomputing a pool reads each endpoint's status once and compares with the statuses its answer was
+ * computed from: the policies are pure, so equal statuses mean an equal answer and nothing to do.
+ * That keeps refresh() (which an override change calls for every pool) at one status read per
+ * endpoint for the pools it does not touch, and endpointChanged() finds its pools through an index.
+ */
 export class LivePools {
   readonly pools: LivePool[];
   private engine: QueryEngine | undefined;
+  /** Per pool (same index), the endpoint statuses its current answer was computed from. */
+  private readonly seen: EndpointStatus[][];
+  /** Per pool, the endpoints of its first failover group (primaryUp). */
+  private readonly firstGroup: number[][];
+  /** Monitor target key (`check|address`) → indices of the pools that probe it. */
+  private readonly byTarget = new Map<string, number[]>();
+  /** Endpoint address → indices of the pools that list it (overrides name endpoints by address). */
+  private readonly byAddress = new Map<string, number[]>();
 
   constructor(
     specs: PoolSpec[],
@@ -45,21 +67,27 @@ export class LivePools {
     private readonly log: Logger,
     private readonly onChange: (c: PoolChange) => void = () => {},
   ) {
-    this.pools = specs.map((spec) => {
+    this.seen = [];
+    this.firstGroup = [];
+    this.pools = specs.map((spec, index) => {
       const name = nameFromText(spec.name.endsWith(".") ? spec.name : spec.name + ".");
-      const p: LivePool = { spec, name, type: RRType[spec.type], label: `${spec.name} ${spec.type}`, answer: this.compute(spec), primaryUp: false };
-      p.primaryUp = this.primaryUp(spec);
-      return p;
+      const first = failoverGroups(spec)[0] ?? [];
+      const statuses = this.read(spec);
+      this.seen.push(statuses);
+      this.firstGroup.push(first);
+      for (let i = 0; i < spec.endpoints.length; i++) {
+        const key = endpointKeyOf(spec, i);
+        if (key !== undefined) addIndex(this.byTarget, key, index);
+        addIndex(this.byAddress, spec.endpoints[i]!.address, index);
+      }
+      return { spec, name, type: RRType[spec.type], label: `${spec.name} ${spec.type}`, answer: answerOf(spec, statuses), primaryUp: isPrimaryUp(first, statuses) };
     });
   }
 
-  private compute(spec: PoolSpec): PoolAnswer {
-    return poolAnswer(spec, (i) => this.statusOf(spec, i));
-  }
-
-  private primaryUp(spec: PoolSpec): boolean {
-    const first = failoverGroups(spec)[0] ?? [];
-    return first.some((i) => this.statusOf(spec, i) === "up");
+  private read(spec: PoolSpec): EndpointStatus[] {
+    const out: EndpointStatus[] = new Array(spec.endpoints.length);
+    for (let i = 0; i < out.length; i++) out[i] = this.statusOf(spec, i);
+    return out;
   }
 
   /** The pools' current answers, for building an engine. */
@@ -79,39 +107,81 @@ export class LivePools {
 
   /** An endpoint's probed state changed: recompute the pools that probe it (`check|address`). */
   endpointChanged(targetKey: string, cause: string): void {
-    this.refresh(cause, (p) => p.spec.endpoints.some((_, i) => endpointKeyOf(p.spec, i) === targetKey));
+    for (const i of this.byTarget.get(targetKey) ?? []) this.update(i, cause);
+  }
+
+  /**
+   * An override was set, removed or expired: recompute only the pools it can touch (the named pool's
+   * endpoints at that address, or every pool's endpoint at that address). The same result as
+   * refresh(), without reading every other pool's statuses.
+   */
+  overrideChanged(o: OverrideTarget, cause: string): void {
+    for (const i of this.byAddress.get(o.address) ?? []) {
+      if (o.pool === undefined || this.pools[i]!.spec.name === o.pool) this.update(i, cause);
+    }
   }
 
   /** Recompute pools (all, or those `which` selects) and recompile those whose answer changed. */
   refresh(cause: string, which: (p: LivePool) => boolean = () => true): void {
-    for (const p of this.pools) {
-      if (!which(p)) continue;
-      const next = this.compute(p.spec);
-      const primaryUp = this.primaryUp(p.spec);
-      if (sameAnswer(next, p.answer) && primaryUp === p.primaryUp) continue;
-      const before = p.answer;
-      const primaryWasUp = p.primaryUp;
-      p.answer = next;
-      p.primaryUp = primaryUp;
-      if (sameAnswer(next, before)) continue;
-      const rebuilt = this.engine?.updatePool(p.name, p.type, renderPool(p.name, p.type, next, p.label)) ?? 0;
-      const level = next.failOpen || next.rcode === "servfail" ? "warn" : "info";
+    for (let i = 0; i < this.pools.length; i++) if (which(this.pools[i]!)) this.update(i, cause);
+  }
+
+  private update(index: number, cause: string): void {
+    const p = this.pools[index]!;
+    const statuses = this.read(p.spec);
+    if (sameStatuses(statuses, this.seen[index]!)) return;
+    this.seen[index] = statuses;
+    const next = answerOf(p.spec, statuses);
+    const primaryUp = isPrimaryUp(this.firstGroup[index]!, statuses);
+    if (sameAnswer(next, p.answer) && primaryUp === p.primaryUp) return;
+    const before = p.answer;
+    const primaryWasUp = p.primaryUp;
+    p.answer = next;
+    p.primaryUp = primaryUp;
+    if (sameAnswer(next, before)) return;
+    const rebuilt = this.engine?.updatePool(p.name, p.type, renderPool(p.name, p.type, next, p.label)) ?? 0;
+    const level = next.failOpen || next.rcode === "servfail" ? "warn" : "info";
+    if (this.log.isLevelEnabled(level)) {
       this.log[level](
         { pool: p.label, policy: p.spec.policy, answer: next.variants[0] ?? [], ttl: next.ttl, failOpen: next.failOpen, before: before.variants[0] ?? [], cause, lanes: rebuilt },
         `pool ${p.label} now answers: ${next.reason}`,
       );
-      this.onChange({ pool: p.label, spec: p.spec, before, after: next, cause, primaryUp, primaryWasUp });
     }
+    this.onChange({ pool: p.label, spec: p.spec, before, after: next, cause, primaryUp, primaryWasUp });
   }
 }
 
+function addIndex(m: Map<string, number[]>, key: string, index: number): void {
+  const list = m.get(key);
+  if (!list) m.set(key, [index]);
+  else if (list[list.length - 1] !== index) list.push(index);
+}
+
+function answerOf(spec: PoolSpec, statuses: EndpointStatus[]): PoolAnswer {
+  return poolAnswer(spec, (i) => statuses[i]!);
+}
+
+/** Some endpoint of the first failover group is in service. */
+function isPrimaryUp(first: number[], statuses: EndpointStatus[]): boolean {
+  return first.some((i) => statuses[i] === "up");
+}
+
+function sameStatuses(a: EndpointStatus[], b: EndpointStatus[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameList<T>(a: readonly T[] | undefined, b: readonly T[] | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function sameAnswer(a: PoolAnswer, b: PoolAnswer): boolean {
-  return (
-    a.rcode === b.rcode &&
-    a.ttl === b.ttl &&
-    a.selection === b.selection &&
-    a.failOpen === b.failOpen &&
-    JSON.stringify(a.variants) === JSON.stringify(b.variants) &&
-    JSON.stringify(a.weights) === JSON.stringify(b.weights)
-  );
+  if (a.rcode !== b.rcode || a.ttl !== b.ttl || a.selection !== b.selection || a.failOpen !== b.failOpen) return false;
+  if (a.variants.length !== b.variants.length || !sameList(a.weights, b.weights)) return false;
+  for (let i = 0; i < a.variants.length; i++) if (!sameList(a.variants[i], b.variants[i])) return false;
+  return true;
 }
