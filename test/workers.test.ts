@@ -135,6 +135,16 @@ describe("hadns serve --workers 2", () => {
     const metrics = (await call(admin, "GET", "/metrics")).text;
     const counted = [...metrics.matchAll(/^hadns_queries_total\{zone="workers\.test\.",qtype="A",rcode="NOERROR",transport="(udp|tcp)"\} (\d+)$/gm)];
     expect(Object.fromEntries(counted.map((m) => [m[1], Number(m[2])]))).toEqual({ udp: 60, tcp: 96 });
+    // `hadns status` shows them as a table.
+    const text = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [BIN, "status", "--admin", admin], { timeout: 20_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    );
+    const rows = text.split("\n").slice(text.split("\n").indexOf("WORKERS") + 1, text.split("\n").indexOf("WORKERS") + 4).map((l) => l.trim().split(/\s+/));
+    expect(rows.map((r) => [r[0], r[2]])).toEqual([
+      ["WORKER", "STATE"],
+      ["1", "answering"],
+      ["2", "answering"],
+    ]);
   });
 
   it("probes each endpoint from one health checker, not one per worker", async () => {

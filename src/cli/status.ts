@@ -1,4 +1,4 @@
-// `hadns status`: GET /v1/status as readable tables — zones, each pool with what it answers and
+// `hadns status`: GET /v1/status as readable tables — zones, the workers (with --workers), each pool with what it answers and
 // every endpoint (state, probed state, since, reason, last probe, override), active overrides and
 // the latest transitions. --json prints the API's answer as is.
 
@@ -28,6 +28,17 @@ export function formatStatus(s: Status, base: string, transitions: number): stri
   out += "\n\n";
 
   out += table([["ZONE", "SERIAL", "RECORDS", "FILE"], ...s.zones.map((z) => [z.origin, String(z.serial), String(z.records), z.file])]);
+
+  if (s.workers !== undefined) {
+    out += "\nWORKERS\n";
+    out += table(
+      [
+        ["WORKER", "PID", "STATE", "UP", "RESTARTS", "QUERIES"],
+        ...s.workers.map((w) => [String(w.worker), w.pid === null ? "-" : String(w.pid), w.state, duration(now - w.startedAt), String(w.restarts), String(w.queries)]),
+      ],
+      "  ",
+    );
+  }
 
   if (s.pools.length === 0) out += "\nno pools\n";
   for (const p of s.pools) {
