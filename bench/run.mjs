@@ -15,6 +15,7 @@ import { coreTimes, pinSelf, treeCpuSeconds, treeMemory, waitForQuiet } from "./
 import { topSelfTime } from "./lib/profile.mjs";
 import { REPO, hadnsLauncher, knotVersion, snapshotDist, startHadns, startKnot } from "./lib/servers.mjs";
 import { QUERY_SETS, writeHadnsConfig, writeQueries, writeZone } from "./lib/zonegen.mjs";
+import { ZONE_SIZE_DEFAULTS, zoneSizeReport } from "./zone-size.mjs";
 import net from "node:net";
 
 const OUT = path.join(REPO, "bench/out");
@@ -39,6 +40,7 @@ const DEFAULTS = {
   clientCore: 0,
   workers: 1, // hadns --workers
   halfRate: 1, // 1: after the rounds, p50/p99 of both servers at half of Knot's full-load QPS
+  zoneSizes: ZONE_SIZE_DEFAULTS.sizes, // then the zone-size table (bench/zone-size.mjs); "0": skip it
   queries: 20000, // lines per query file (dnsperf loops over it)
   quietWait: 10, // s to wait, at most, for both cores to be under 25 % busy before each set (0: never)
 };
@@ -61,6 +63,8 @@ const HELP = `bench/run.mjs: hadns beside Knot DNS under dnsperf (see bench/READ
                       its UDP worker to core 0 by itself)
   --workers N         hadns --workers N (${DEFAULTS.workers}); give it as many cores in --server-core
   --half-rate 0|1     measure p50/p99 at half of Knot's full-load QPS after the rounds (${DEFAULTS.halfRate})
+  --zone-sizes a,b,c  then load time, RSS and QPS by zone size, as bench/zone-size.mjs does
+                      (${DEFAULTS.zoneSizes}; 0: skip)
   --client-core N     core for dnsperf and this script (${DEFAULTS.clientCore})
   --quiet-wait S      before each set, wait up to S seconds for both cores to be < 25 % busy
                       from other processes (${DEFAULTS.quietWait}; at most 6×S in a whole run; 0: never)
@@ -467,7 +471,13 @@ async function main() {
       `CPU µs/q: \`-Q ${o.rate} -l ${o.rateDuration}\` (server utime+stime from /proc, process and children, over queries answered); p50/p99: \`-Q <½ Knot's QPS> -l ${o.rateDuration}\`. RSS after the runs (summed over processes). Load average ${m.loadavg} at start, ${m.loadavgEnd} at end.`,
   ].join("\n");
   const notes = oddities(o, rows);
-  const text = [header, "", renderTable(o, rows), "", renderDetails(o, rows), ...(notes.length ? ["", ...notes.map((n) => `- ${n}`)] : [])].join("\n");
+  let sizes = "";
+  if (String(o.zoneSizes) !== "0") {
+    log("zone sizes (bench/zone-size.mjs):");
+    const zs = { ...ZONE_SIZE_DEFAULTS, sizes: String(o.zoneSizes).split(",").map(Number), duration: o.duration, warmup: o.warmup, serverCore: firstCore(o), clientCore: o.clientCore, only: o.only ?? "" };
+    sizes = `\n\nZone size: time from start until the zone's SOA is answered, RSS then (peak), and QPS at full load on random names of that zone (\`dnsperf -l ${o.duration} -c 4 -q 100\`).\n\n${await zoneSizeReport(zs)}`;
+  }
+  const text = [header, "", renderTable(o, rows), "", renderDetails(o, rows), ...(notes.length ? ["", ...notes.map((n) => `- ${n}`)] : [])].join("\n") + sizes;
   fs.writeFileSync(path.join(OUT, "table.md"), text + "\n");
   fs.writeFileSync(path.join(OUT, "results.json"), JSON.stringify({ machine: m, options: o, zone, rows, runs }, null, 2) + "\n");
   console.log(text);

@@ -5,14 +5,14 @@
 // zone. The servers run one at a time on one core; dnsperf and this script on another.
 // Usage: node bench/zone-size.mjs [--sizes 10000,100000,1000000] [--duration 10] [--only hadns|knot]
 
-import { spawn, execFileSync } from "node:child_process";
-import dgram from "node:dgram";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { runDnsperf } from "./lib/dnsperf.mjs";
 import { pinSelf, processMemory } from "./lib/proc.mjs";
-import { REPO, freePort, knotVersion, snapshotDist, KNOTD } from "./lib/servers.mjs";
+import { REPO, knotVersion, snapshotDist, startHadns, startKnot, KNOTD } from "./lib/servers.mjs";
 import { writeSizedQueries, writeSizedZone } from "./lib/zonegen.mjs";
 
 const OUT = path.join(REPO, "bench/out/zone-size");
@@ -56,112 +56,15 @@ function have(cmd) {
   }
 }
 
-function soaQuery(origin, id) {
-  const parts = [Buffer.from([id >> 8, id & 255, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0])];
-  for (const l of origin.replace(/\.$/, "").split(".")) parts.push(Buffer.from([l.length]), Buffer.from(l, "ascii"));
-  parts.push(Buffer.from([0, 0, 6, 0, 1]));
-  return Buffer.concat(parts);
+/** hadns through its CLI (the copy of dist/ taken at the start) or Knot, pinned; see lib/servers.mjs. */
+function start(o, name, zone, cli) {
+  const common = { zoneFile: zone.file, origin: zone.origin, core: o.serverCore, outDir: OUT, timeoutMs: o.timeout * 1000 };
+  return name === "hadns" ? startHadns({ ...common, cli }) : startKnot(common);
 }
 
-/** True when the server answers the SOA with NOERROR, AA and an answer (Knot says SERVFAIL while loading). */
-function answersSoa(port, origin, timeoutMs = 200) {
-  return new Promise((resolve) => {
-    const s = dgram.createSocket("udp4");
-    const id = Math.floor(Math.random() * 65536);
-    const done = (ok) => {
-      clearTimeout(t);
-      s.close();
-      resolve(ok);
-    };
-    const t = setTimeout(() => done(false), timeoutMs);
-    s.on("error", () => done(false));
-    s.on("message", (m) => {
-      if (m.length >= 12 && m.readUInt16BE(0) === id) done((m[3] & 0x0f) === 0 && (m[2] & 0x04) !== 0 && m.readUInt16BE(6) > 0);
-    });
-    s.send(soaQuery(origin, id), port, "127.0.0.1");
-  });
-}
-
-/** Spawns argv under taskset; resolves with { pid, readySeconds, stop() } once the SOA answers. */
-async function startServer({ name, argv, core, port, origin, logFile, timeoutS, env }) {
-  const log = fs.openSync(logFile, "w");
-  const started = process.hrtime.bigint();
-  const child = spawn("taskset", ["-c", String(core), ...argv], { stdio: ["ignore", log, log], env: env ?? process.env });
-  fs.closeSync(log);
-  let exited = null;
-  const exit = new Promise((res) => child.on("exit", (code, signal) => res((exited = { code, signal }))));
-  const stop = async () => {
-    if (exited) return;
-    child.kill("SIGTERM");
-    const t = setTimeout(() => exited || child.kill("SIGKILL"), 15000);
-    await exit;
-    clearTimeout(t);
-  };
-  const deadline = Date.now() + timeoutS * 1000;
-  for (;;) {
-    if (exited) throw new Error(`${name} exited during start-up (${JSON.stringify(exited)}):\n${fs.readFileSync(logFile, "utf8")}`);
-    if (await answersSoa(port, origin)) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`${name} did not answer ${origin} SOA within ${timeoutS} s`);
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return { pid: child.pid, readySeconds: Number(process.hrtime.bigint() - started) / 1e9, stop };
-}
-
-async function hadns(o, cli, zone) {
-  const port = await freePort();
-  const script = [cli, "serve", "--zone", zone.file, "--listen", `127.0.0.1:${port}`, "--log-level", "warn"];
-  return startServer({
-    name: "hadns",
-    argv: [process.execPath, ...script],
-    core: o.serverCore,
-    port,
-    origin: zone.origin,
-    logFile: path.join(OUT, "hadns.log"),
-    timeoutS: o.timeout,
-    env: { ...process.env, NODE_ENV: "production" },
-  }).then((h) => ({ ...h, port }));
-}
-
-async function knot(o, zone) {
-  const port = await freePort();
-  const dir = path.join(OUT, "knot");
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(path.join(dir, "db"), { recursive: true });
-  const conf = [
-    "server:",
-    `    rundir: "${dir}"`,
-    `    listen: 127.0.0.1@${port}`,
-    "    udp-workers: 1",
-    "    tcp-workers: 1",
-    "    background-workers: 1",
-    "log:",
-    "  - target: stderr",
-    "    any: warning",
-    "database:",
-    `    storage: "${dir}/db"`,
-    "template:",
-    "  - id: default",
-    `    storage: "${dir}"`,
-    "    zonefile-sync: -1",
-    "    journal-content: none",
-    "zone:",
-    `  - domain: ${zone.origin}`,
-    `    file: "${zone.file}"`,
-    "",
-  ].join("\n");
-  fs.writeFileSync(path.join(dir, "knot.conf"), conf);
-  const h = await startServer({ name: "knot", argv: [KNOTD, "-c", path.join(dir, "knot.conf")], core: o.serverCore, port, origin: zone.origin, logFile: path.join(OUT, "knot.log"), timeoutS: o.timeout });
-  // Knot sets its UDP worker's affinity itself when it starts: pin every thread again.
-  execFileSync("taskset", ["-a", "-p", "-c", String(o.serverCore), String(h.pid)], { stdio: "ignore" });
-  return { ...h, port };
-}
-
-async function measure(o, name, start, zone, queries) {
+async function measure(o, name, zone, queries, cli) {
   process.stderr.write(`${name} ${zone.records} records: starting… `);
-  const h = await start();
+  const h = await start(o, name, zone, cli);
   const mem = processMemory(h.pid);
   process.stderr.write(`ready in ${h.readySeconds.toFixed(2)} s, RSS ${(mem.rssKiB / 1024).toFixed(0)} MiB; dnsperf… `);
   try {
@@ -190,16 +93,25 @@ async function main() {
     console.error("dist/ is missing: run npm run build first");
     process.exit(2);
   }
-  fs.mkdirSync(OUT, { recursive: true });
   pinSelf(o.clientCore);
+  console.log(await zoneSizeReport(o));
+}
+
+/**
+ * Runs every size for each server and returns the markdown table (also written to
+ * bench/out/zone-size/). `o` is this script's options with `sizes` as numbers; bench/run.mjs calls
+ * it too, so that one command prints both tables.
+ */
+export async function zoneSizeReport(o) {
+  fs.mkdirSync(OUT, { recursive: true });
   const cli = snapshotDist(OUT);
   const rows = [];
   for (const records of o.sizes) {
     const zone = writeSizedZone(OUT, { records });
     const queries = writeSizedQueries(OUT, zone);
     const row = { records };
-    if (o.only !== "knot") row.hadns = await measure(o, "hadns", () => hadns(o, cli, zone), zone, queries);
-    if (o.only !== "hadns") row.knot = await measure(o, "knot", () => knot(o, zone), zone, queries);
+    if (o.only !== "knot") row.hadns = await measure(o, "hadns", zone, queries, cli);
+    if (o.only !== "hadns") row.knot = await measure(o, "knot", zone, queries);
     rows.push(row);
   }
   const lines = [
@@ -223,12 +135,16 @@ async function main() {
   const info = `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? "?"}, Node ${process.version}, Knot ${knotVersion()}, ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`;
   lines.push("", info);
   const text = lines.join("\n");
-  console.log(text);
   fs.writeFileSync(path.join(OUT, "table.md"), text + "\n");
   fs.writeFileSync(path.join(OUT, "results.json"), JSON.stringify({ options: o, info, rows }, null, 2));
+  return text;
 }
 
-main().catch((e) => {
-  console.error(e.stack ?? String(e));
-  process.exit(1);
-});
+export const ZONE_SIZE_DEFAULTS = DEFAULTS;
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((e) => {
+    console.error(e.stack ?? String(e));
+    process.exit(1);
+  });
+}

@@ -129,7 +129,7 @@ export function snapshotDist(outDir) {
   return path.join(dest, "dist/cli/main.js");
 }
 
-export async function startHadns({ zoneFile, configFile, origin, core, outDir, host = "127.0.0.1", nodeFlags = [], via = hadnsLauncher(), cli = HADNS_CLI, workers = 1 }) {
+export async function startHadns({ zoneFile, configFile, origin, core, outDir, host = "127.0.0.1", nodeFlags = [], via = hadnsLauncher(), cli = HADNS_CLI, workers = 1, timeoutMs }) {
   const port = await freePort(host);
   const inputs = configFile && via === "cli" ? ["--config", configFile] : ["--zone", zoneFile];
   if (workers !== 1 && via !== "cli") throw new Error("--workers needs the built CLI (npm run build)");
@@ -145,12 +145,13 @@ export async function startHadns({ zoneFile, configFile, origin, core, outDir, h
     origin,
     logFile: path.join(outDir, "hadns.log"),
     env: { ...process.env, NODE_ENV: "production" },
+    timeoutMs,
   });
   h.command = `taskset -c ${core} node ${[...nodeFlags, ...script].map(rel).join(" ")}`;
   return h;
 }
 
-export async function startKnot({ zoneFile, origin, core, outDir, host = "127.0.0.1" }) {
+export async function startKnot({ zoneFile, origin, core, outDir, host = "127.0.0.1", timeoutMs }) {
   const port = await freePort(host);
   const dir = path.join(outDir, "knot");
   fs.rmSync(dir, { recursive: true, force: true });
@@ -179,7 +180,7 @@ export async function startKnot({ zoneFile, origin, core, outDir, host = "127.0.
   ].join("\n");
   const confPath = path.join(dir, "knot.conf");
   fs.writeFileSync(confPath, conf);
-  const h = await startPinned({ name: "knot", argv: [KNOTD, "-c", confPath], core, host, port, origin, logFile: path.join(outDir, "knot.log") });
+  const h = await startPinned({ name: "knot", argv: [KNOTD, "-c", confPath], core, host, port, origin, logFile: path.join(outDir, "knot.log"), timeoutMs });
   h.command = `taskset -c ${core} knotd -c ${rel(confPath)}`;
   return h;
 }
