@@ -105,6 +105,11 @@ export class LivePools {
     this.engine = engine;
   }
 
+  /** The labels of the pools that probe this endpoint (`check|address`), from the index. */
+  labelsOf(targetKey: string): string[] {
+    return (this.byTarget.get(targetKey) ?? []).map((i) => this.pools[i]!.label);
+  }
+
   /** An endpoint's probed state changed: recompute the pools that probe it (`check|address`). */
   endpointChanged(targetKey: string, cause: string): void {
     for (const i of this.byTarget.get(targetKey) ?? []) this.update(i, cause);

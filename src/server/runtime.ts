@@ -111,7 +111,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     this.monitor.on("transition", (t) => this.onTransition(t));
     this.overrides.onChange((c) => {
       this.log.info({ override: c.override }, `override ${c.kind}: ${c.override.action} ${c.override.pool ?? "every pool"} ${c.override.address} (${c.override.reason})`);
-      this.pools?.refresh(`override ${c.kind}: ${c.override.action} ${c.override.address}`);
+      this.pools?.overrideChanged(c.override, `override ${c.kind}: ${c.override.action} ${c.override.address}`);
       this.emit("override", c);
     });
     if (inputs.pools.length > 0) {
@@ -157,7 +157,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
 
   private onTransition(t: Transition): void {
     // During the first round there are no pools yet: they are built from the states it produced.
-    const touched = (this.pools?.pools ?? []).filter((p) => p.spec.endpoints.some((_, i) => endpointKeyOf(p.spec, i) === t.key)).map((p) => p.label);
+    const touched = this.pools?.labelsOf(t.key) ?? [];
     this.recent.unshift({ ...t, pools: touched });
     if (this.recent.length > 100) this.recent.length = 100;
     this.emit("transition", t);
