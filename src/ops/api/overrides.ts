@@ -6,6 +6,7 @@ import { isIP } from "node:net";
 import type { Override, OverrideAction } from "../overrides.js";
 import type { Runtime } from "../../server/runtime.js";
 import { nameFromText } from "../../wire/name.js";
+import type { PoolSpec } from "../../pool/types.js";
 import { parseDurationMs } from "../../zone/ttl.js";
 import { bodyObject, describe, fieldError, HttpError, optionalString, requiredString, type Route } from "./http.js";
 
@@ -61,7 +62,8 @@ export function setOverride(rt: Runtime, body: unknown): Override {
     // "app.example.test." or, as status shows pools, "app.example.test. A".
     const key = nameKey(poolText.replace(/\s+(A|AAAA|CNAME)$/i, ""));
     if (key === undefined) throw fieldError("pool", `not a domain name: ${JSON.stringify(poolText)}`);
-    candidates = specs.filter((s) => nameKey(s.name) === key);
+    const keys = poolKeysOf(specs);
+    candidates = specs.filter((_, i) => keys[i] === key);
     if (candidates.length === 0) {
       const names = [...new Set(specs.map((s) => s.name))];
       throw fieldError("pool", `no pool is named ${poolText} (pools: ${names.length > 0 ? names.join(", ") : "none"})`);
@@ -97,6 +99,14 @@ function duration(v: unknown): number {
   if (!(ms > 0)) throw fieldError("for", "must be more than 0");
   if (ms > MAX_OVERRIDE_MS) throw fieldError("for", `at most 30d; an override must expire`);
   return ms;
+}
+
+/** Each pool's name key, computed once per set of pools (a reload brings a new array), not per POST. */
+const poolKeys = new WeakMap<readonly PoolSpec[], Array<string | undefined>>();
+function poolKeysOf(specs: readonly PoolSpec[]): Array<string | undefined> {
+  let keys = poolKeys.get(specs);
+  if (keys === undefined) poolKeys.set(specs, (keys = specs.map((s) => nameKey(s.name))));
+  return keys;
 }
 
 function nameKey(text: string): string | undefined {
