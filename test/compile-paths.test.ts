@@ -104,6 +104,39 @@ describe("plain names written straight from their RRset", () => {
   });
 });
 
+describe("plain RRsets of names that are not plain, written straight from the RRset", () => {
+  it("A, AAAA, TXT beside MX, SRV, NS or a CNAME target match the general path (TC and ANY too)", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hadns-direct-"));
+    const big = Array.from({ length: 12 }, (_, i) => `big TXT "${String(i).padStart(2, "0")}${"x".repeat(60)}"`);
+    fs.writeFileSync(
+      path.join(dir, "direct.test.zone"),
+      ["$ORIGIN direct.test.", "$TTL 300", "@ SOA ns1 hostmaster 1 7200 900 1209600 300", "@ NS ns1", "@ A 192.0.2.99", "@ MX 10 mail", "ns1 A 192.0.2.1",
+        "mail A 192.0.2.25", "mail AAAA 2001:db8::25", "h A 192.0.2.7", "h AAAA 2001:db8::7", "h MX 10 mail", "h TXT \"one\" \"two\"",
+        "s SRV 10 60 5060 h", "s TXT \"srv\"", "c CNAME h", "big MX 10 mail", ...big, "Mixed A 192.0.2.44", "Mixed MX 5 Mail", ""].join("\n"),
+    );
+    const { zones, errors } = loadZones([{ file: path.join(dir, "direct.test.zone") }]);
+    expect(errors).toEqual([]);
+    const engine = buildEngine(zones);
+    const zone = zones[0]!;
+    for (const text of ["@", "h", "s", "c", "big", "mixed", "MIXED"]) {
+      const name = nameFromText(text === "@" ? "direct.test." : `${text}.direct.test.`);
+      for (const type of [RRType.A, RRType.AAAA, RRType.TXT, RRType.MX, RRType.SRV, RRType.ANY, 65000]) {
+        for (const edns of [false, true]) {
+          const msg = queryFor(name, type, edns);
+          const q = new Query();
+          decodeQuery(msg, q);
+          const general = compileTemplate(resolve({ zone, landing: locate(zone, name.key, type), qtype: type, owner: name, name }), name);
+          const expected = writeAnswer(q, msg, general, edns ? 1232 : 512).toString("hex");
+          expect({ text, type, edns, got: engine.answer(msg, "udp")!.toString("hex") }).toEqual({ text, type, edns, got: expected });
+        }
+      }
+    }
+    const r = engine.answer(queryFor(nameFromText("big.direct.test."), RRType.TXT, false), "udp")!;
+    expect(r[2]! & 0x02).toBe(0x02);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
 describe("an engine built for a reload (deferCompile)", () => {
   it("answers every query byte for byte as an engine compiled up front, before, during and after compiling in slices", async () => {
     const { zones } = loadZones([{ file: "zones/example.test.zone" }], { zonesRoot: "zones" });

@@ -48,7 +48,13 @@ interface LaneSource {
 /** Answers for one way of landing: a slot per type that matters, one for every other type. */
 interface Lane {
   types: number[];
-  slots: Slot[];
+  /** Where bit i of `direct` is set, slots[i] is the node's own RRset (see fillLane), else a Slot. */
+  slots: Array<Slot | RRset>;
+  /**
+   * Bit i set: a query for types[i] is answered by writing the RRset slots[i] straight after the
+   * question (writeRRsetAnswer), as a plain name's are; no template is compiled for it.
+   */
+  direct: number;
   other: Slot;
   /**
    * A plain name (see plainLane): types and slots are empty; a type the node holds is answered by
@@ -224,7 +230,7 @@ export class QueryEngine implements Dynamic {
       while (parentKey(k) !== zone.origin.key) k = parentKey(k)!;
       soaNames.push(k);
     }
-    return { zone, statIndex: this.stats.zone(nameToText(zone.origin)), nodata, nxdomain, nxLane: { types: [], slots: [], other: nxdomain, plain: false }, plainLane: { types: [], slots: [], other: nodata, plain: true }, soaNames, referrals: new Map(), wildcards: new Map() };
+    return { zone, statIndex: this.stats.zone(nameToText(zone.origin)), nodata, nxdomain, nxLane: { types: [], slots: [], direct: 0, other: nxdomain, plain: false }, plainLane: { types: [], slots: [], direct: 0, other: nodata, plain: true }, soaNames, referrals: new Map(), wildcards: new Map() };
   }
 
   private exactLane(t: ZoneTables, node: ZoneNode): Lane | null {
@@ -235,7 +241,7 @@ export class QueryEngine implements Dynamic {
       if (node !== other.cut) return referral;
       // At the cut, DS is the parent's authoritative data; every other type is a referral.
       const ds = this.lane({ tables: t, landing: landOnNode(node, RRType.DS), owner: node.name, suffix: node.name, only: [RRType.DS] });
-      return { types: [RRType.DS], slots: [ds.slots[0]!], other: referral.other, plain: false };
+      return { types: [RRType.DS], slots: [ds.slots[0]!], direct: ds.direct & 1, other: referral.other, plain: false };
     }
     return this.plainLane(t, node) ?? this.lane({ tables: t, landing: other, owner: node.name, suffix: node.name });
   }
@@ -258,7 +264,7 @@ export class QueryEngine implements Dynamic {
     if (this.pools.has(node.name.key)) return null;
     for (const set of node.rrsets.values()) if (!isPlainType(set.type) || set.rdatas.length === 0) return null;
     if (!nearSoaName(t, node.name.key)) return t.plainLane;
-    return { types: [], slots: [], other: this.compileOther(t, node), plain: true };
+    return { types: [], slots: [], direct: 0, other: this.compileOther(t, node), plain: true };
   }
 
   private belowLane(t: ZoneTables, node: ZoneNode): Lane | null {
@@ -293,7 +299,7 @@ export class QueryEngine implements Dynamic {
   }
 
   private lane(source: LaneSource): Lane {
-    const lane: Lane = { types: [], slots: [], other: source.tables.nodata, plain: false, source };
+    const lane: Lane = { types: [], slots: [], direct: 0, other: source.tables.nodata, plain: false, source };
     this.fillLane(lane, source);
     return lane;
   }
@@ -309,14 +315,21 @@ export class QueryEngine implements Dynamic {
     const visited = new Set<ZoneNode>();
     // Templates of the first variant recompute their Outcome when read (explain) instead of keeping it.
     const again = new LaneOutcomes(this, src);
-    const compileOne = (qtype: number, variant: number): Template => {
+    // A node's own plain RRset as the whole answer (A, AAAA, TXT… beside an MX) is written per
+    // query like a plain name's: no template, the same bytes (see directSet).
+    const directNode = landing.kind === "exact" && owner === landing.node.name && !this.pools.has(landing.node.name.key) ? landing.node : null;
+    const compileOne = (qtype: number, variant: number, allowDirect: boolean): Template | RRset => {
       this.variant = variant;
       const outcome = resolve({ zone, dynamic: this, landing, qtype, owner }, visited);
       this.variant = 0;
       if (isPlainNodata(outcome, zone) && !(owner !== QNAME && nearSoaName(tables, owner.key))) return tables.nodata;
+      if (allowDirect && directNode !== null) {
+        const set = directSet(outcome, directNode);
+        if (set !== undefined) return set;
+      }
       return compileTemplate(outcome, suffix, variant === 0 ? { source: again, qtype } : undefined);
     };
-    const first = compileOne(OTHER, 0);
+    const first = compileOne(OTHER, 0, false) as Template;
     const types = new Set<number>(src.only ?? [RRType.ANY]);
     if (!src.only) {
       for (const n of visited) {
@@ -327,8 +340,8 @@ export class QueryEngine implements Dynamic {
         for (const type of this.typesAt(n.name.key) ?? []) types.add(type);
       }
     }
-    const firsts = new Map<number, Template>();
-    for (const type of types) firsts.set(type, compileOne(type, 0));
+    const firsts = new Map<number, Template | RRset>();
+    for (const type of types) firsts.set(type, compileOne(type, 0, true));
     // The pools this lane read decide how many variants each answer has.
     let variants = 1;
     let lead: PoolRender | undefined;
@@ -345,22 +358,30 @@ export class QueryEngine implements Dynamic {
         }
       }
     }
-    const slotFor = (qtype: number, firstTemplate?: Template): Slot => {
-      if (variants === 1) return firstTemplate ?? compileOne(qtype, 0);
-      const all: Template[] = [];
-      for (let v = 0; v < variants; v++) all.push(v === 0 && firstTemplate ? firstTemplate : compileOne(qtype, v));
+    const slotFor = (qtype: number, firstTemplate: Template | RRset, allowDirect: boolean): Slot | RRset => {
+      if (variants === 1 && (allowDirect || isTemplate(firstTemplate))) return firstTemplate;
+      const all: Array<Template | RRset> = [];
+      for (let v = 0; v < variants; v++) all.push(v === 0 && (allowDirect || isTemplate(firstTemplate)) ? firstTemplate : compileOne(qtype, v, allowDirect));
       if (all.every((x) => x === all[0])) return all[0]!;
-      return new Choice(all, lead!.selection, lead!.weights);
+      // Variants that differ are a Choice of templates: compile the direct ones too.
+      if (allowDirect && !all.every(isTemplate)) return slotFor(qtype, compileOne(qtype, 0, false), false);
+      return new Choice(all as Template[], lead!.selection, lead!.weights);
     };
-    lane.other = slotFor(OTHER, first);
+    lane.other = slotFor(OTHER, first, false) as Slot;
     const nextTypes: number[] = [];
-    const nextSlots: Slot[] = [];
+    const nextSlots: Array<Slot | RRset> = [];
+    let direct = 0;
     for (const type of types) {
+      // Direct slots are marked by bit: beyond bit 30 they are compiled.
+      const allowDirect = nextSlots.length < 31;
+      const slot = slotFor(type, firsts.get(type)!, allowDirect);
+      if (!isSlot(slot)) direct |= 1 << nextSlots.length;
       nextTypes.push(type);
-      nextSlots.push(slotFor(type, firsts.get(type)));
+      nextSlots.push(slot);
     }
     lane.types = nextTypes.slice();
     lane.slots = nextSlots.slice();
+    lane.direct = direct;
   }
 
   /** Remember the parent's DS answer at a child apex we also serve. */
@@ -429,7 +450,7 @@ export class QueryEngine implements Dynamic {
         }
         return resolveSlot(lane.other);
       }
-      return pick(lane, qtype);
+      return this.pick(lane, qtype);
     }
     let off = key.charCodeAt(0) + 1;
     while (off < key.length) {
@@ -439,10 +460,26 @@ export class QueryEngine implements Dynamic {
         if (!encloser.compiled) this.compileEntry(encloser);
       }
       if (encloser && encloser.tables.soaNames.length > 0 && nearSoaName(encloser.tables, key)) return this.perQueryAnswer(encloser, q, msg);
-      if (encloser) return encloser.below ? pick(encloser.below, qtype) : this.perQueryAnswer(encloser, q, msg);
+      if (encloser) return encloser.below ? this.pick(encloser.below, qtype) : this.perQueryAnswer(encloser, q, msg);
       off += key.charCodeAt(off) + 1;
     }
     return undefined;
+  }
+
+  /** The answer of a lane for a type: a template, or RRSET_HIT with the RRset to write in `hit`. */
+  private pick(lane: Lane, qtype: number): Template {
+    const types = lane.types;
+    for (let i = 0; i < types.length; i++) {
+      if (types[i] === qtype) {
+        const slot = lane.slots[i]!;
+        if ((lane.direct >> i) & 1) {
+          this.hit = slot as RRset;
+          return RRSET_HIT;
+        }
+        return resolveSlot(slot as Slot);
+      }
+    }
+    return resolveSlot(lane.other);
   }
 
   /** The general path, for names whose answer holds the query name itself (DNAME substitution). */
@@ -517,10 +554,26 @@ function plainSet(node: ZoneNode, qtype: number): RRset | undefined {
   return lowest;
 }
 
-function pick(lane: Lane, qtype: number): Template {
-  const types = lane.types;
-  for (let i = 0; i < types.length; i++) if (types[i] === qtype) return resolveSlot(lane.slots[i]!);
-  return resolveSlot(lane.other);
+/**
+ * The node's own RRset when `o` is exactly that RRset as the whole answer (NOERROR, AA, nothing
+ * else) and its type holds no name to compress: what compileTemplate would write for it is the
+ * bytes writeRRsetAnswer writes (a pointer to the question, type, class, TTL, RDATA).
+ */
+function directSet(o: Outcome, node: ZoneNode): RRset | undefined {
+  if (o.rcode !== 0 || !o.aa || o.ede || o.answer.length !== 1 || o.authority.length !== 0 || o.additional.length !== 0) return undefined;
+  const a = o.answer[0]!;
+  if (a.owner !== node.name) return undefined;
+  const set = node.rrsets.get(a.type);
+  if (set === undefined || set.rdatas !== a.rdatas || set.ttl !== a.ttl || set.class !== a.class || set.rdatas.length === 0) return undefined;
+  return isPlainType(set.type) ? set : undefined;
+}
+
+function isTemplate(x: Template | RRset): x is Template {
+  return "body" in x;
+}
+
+function isSlot(x: Slot | RRset): x is Slot {
+  return x instanceof Choice || "body" in x;
 }
 
 function deepestZone(apexes: Map<string, Zone>, key: string): Zone | undefined {
