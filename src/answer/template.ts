@@ -127,7 +127,7 @@ export function simpleAnswerTemplate(outcome: Outcome, set: OutRRset, questionSu
   return new CompiledTemplate(
     Flag.QR | Flag.AA | (outcome.rcode & 0xf),
     outcome.rcode >> 4,
-    questionSuffix.wire.length,
+    questionSuffix.key.length,
     body,
     NONE,
     sharedArray([size]),
@@ -174,7 +174,7 @@ export function compileTemplate(outcome: Outcome, questionSuffix: Name, again?: 
   return new CompiledTemplate(
     flags,
     outcome.rcode >> 4,
-    questionSuffix.wire.length,
+    questionSuffix.key.length,
     body,
     relocs.length === 0 ? NONE : relocs.slice(),
     sharedArray(ends),

@@ -42,7 +42,8 @@ export class BodyWriter {
   private frozen = false;
 
   constructor(questionSuffix: Name) {
-    this.base = 12 + questionSuffix.wire.length + 4;
+    // The key is the wire form folded to lower case: the same length.
+    this.base = 12 + questionSuffix.key.length + 4;
     // Register every suffix of the known part of the question name.
     const key = questionSuffix.key;
     let i = 0;
@@ -95,7 +96,8 @@ export class BodyWriter {
       return;
     }
     const key = name.key;
-    const wire = name.wire;
+    // Read only when a label is written (a zone node's name may make its wire form when asked).
+    let wire: Buffer | null = null;
     let i = 0;
     while (key.charCodeAt(i) !== 0) {
       const known = compress ? this.targets.get(key.substring(i)) : undefined;
@@ -109,7 +111,7 @@ export class BodyWriter {
       }
       const len = key.charCodeAt(i);
       this.ensure(len + 1);
-      wire.copy(this.buf, this.pos, i, i + len + 1);
+      (wire ??= name.wire).copy(this.buf, this.pos, i, i + len + 1);
       this.pos += len + 1;
       i += len + 1;
     }

@@ -68,6 +68,29 @@ export class RRsets {
   }
 }
 
+/**
+ * The name of a node written all in lower case, as most are: its wire form is the bytes of its key,
+ * made when asked (names are written out when answers are compiled, not per query). A Buffer costs
+ * ~100 bytes of heap besides its bytes, 60 MB for a zone of 600k names.
+ */
+class KeyName implements Name {
+  constructor(readonly key: string) {}
+
+  get wire(): Buffer {
+    return Buffer.from(this.key, "latin1");
+  }
+}
+
+/** `name` itself when written with upper case letters, else a KeyName. */
+function compactName(name: Name): Name {
+  if (name instanceof KeyName) return name;
+  const w = name.wire;
+  const k = name.key;
+  if (w.length !== k.length) return name;
+  for (let i = 0; i < w.length; i++) if (w[i] !== k.charCodeAt(i)) return name;
+  return new KeyName(k);
+}
+
 export interface ZoneNode {
   readonly name: Name;
   readonly rrsets: RRsets;
@@ -136,7 +159,7 @@ export class Zone {
   private nodeFor(name: Name): ZoneNode {
     let node = this.nodes.get(name.key);
     if (!node) {
-      node = { name, rrsets: new RRsets(), delegation: undefined, dnameAbove: undefined, wildcard: undefined };
+      node = { name: compactName(name), rrsets: new RRsets(), delegation: undefined, dnameAbove: undefined, wildcard: undefined };
       this.nodes.set(name.key, node);
     }
     return node;
@@ -166,11 +189,11 @@ export class Zone {
       while (key !== originKey) {
         const up = parentKey(key)!;
         if (this.nodes.has(up)) break;
-        const wire = Buffer.from(up, "latin1");
         // Keep the written case of the child's suffix for the new empty non-terminal.
-        const cased = node.name.wire.subarray(node.name.wire.length - wire.length);
+        const childWire = node.name.wire;
+        const cased = childWire.subarray(childWire.length - up.length);
         this.nodes.set(up, {
-          name: { wire: Buffer.from(cased), key: up },
+          name: compactName({ wire: Buffer.from(cased), key: up }),
           rrsets: new RRsets(),
           delegation: undefined,
           dnameAbove: undefined,
@@ -193,7 +216,8 @@ export class Zone {
         const parent = this.nodes.get(parentKey(node.name.key)!)!;
         node.dnameAbove = parent.dnameAbove ?? (parent.rrsets.has(RRType.DNAME) ? parent : undefined);
         node.delegation = parent.delegation ?? (node.rrsets.has(RRType.NS) ? node : undefined);
-        if (node.name.wire[0] === 1 && node.name.wire[1] === 0x2a) parent.wildcard = node;
+        const key = node.name.key;
+        if (key.charCodeAt(0) === 1 && key.charCodeAt(1) === 0x2a) parent.wildcard = node;
       }
     }
   }
