@@ -20,7 +20,7 @@ import { RRClass, classFromText, isMetaType, typeFromText } from "../wire/consta
 import { ROOT, type Name } from "../wire/name.js";
 import { mergeRRsets } from "./checks.js";
 import { Lexer, type Entry } from "./lexer.js";
-import { nameFromField, rdataFromText } from "./rdata-text.js";
+import { nameFromField, ownerFromField, rdataFromText } from "./rdata-text.js";
 import type { SourceError, SourcedRR } from "./rr.js";
 import { parseTtl } from "./ttl.js";
 
@@ -189,7 +189,7 @@ class Parser {
   /** The owner of an entry that cannot be a record: later blank-owner lines belong to it. */
   private ownerOnly(e: Entry, scope: Scope): void {
     try {
-      scope.lastOwner = nameFromField(e.tokens[0] ?? "", scope.origin);
+      scope.lastOwner = ownerFromField(e.tokens[0] ?? "", scope.origin);
       scope.lastOwnerText = e.tokens[0]!;
       scope.ownerBroken = false;
     } catch {
@@ -215,7 +215,7 @@ class Parser {
       if (text === scope.lastOwnerText && scope.lastOwner && !scope.ownerBroken) owner = scope.lastOwner;
       else {
         try {
-          owner = nameFromField(text, scope.origin);
+          owner = ownerFromField(text, scope.origin);
         } catch (err) {
           scope.ownerBroken = true;
           throw err;

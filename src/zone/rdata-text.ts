@@ -5,7 +5,7 @@
 // nameFromField (RFC 1035 §5.1 name escapes), character-strings through charStringBytes (\X, \DDD).
 
 import { RRType, isMetaType, typeToText } from "../wire/constants.js";
-import { MAX_NAME_WIRE, nameFromText, ROOT, type Name } from "../wire/name.js";
+import { compactName, KeyName, MAX_NAME_WIRE, nameFromText, ROOT, type Name } from "../wire/name.js";
 import { MAX_U32, parseDuration } from "./ttl.js";
 import { hasTextFormat, isAlnum, rdataToText } from "./rdata-format.js";
 
@@ -28,6 +28,31 @@ export function nameFromField(text: string, origin: Name | null): Name {
   return wire ? { wire, key: foldedKey(wire) } : slowName(text, origin);
 }
 
+/**
+ * nameFromField for an owner name: one written in lower case is a KeyName (no wire Buffer), the
+ * form the zone keeps for its nodes; a million records then leave no Buffer per owner behind.
+ */
+export function ownerFromField(text: string, origin: Name | null): Name {
+  if (text.length === 1) {
+    const c = text.charCodeAt(0);
+    if (c === 0x40 /* @ */) return compactName(originOrThrow(origin));
+    if (c === 0x2e) return ROOT;
+  }
+  const n = fastNameInto(text, origin, ownerScratch);
+  if (n < 0) return compactName(slowName(text, origin));
+  for (let i = 0; i < n; i++) {
+    const c = ownerScratch[i]!;
+    if (c >= 0x41 && c <= 0x5a) {
+      const wire = Buffer.allocUnsafe(n);
+      ownerScratch.copy(wire, 0, 0, n);
+      return { wire, key: foldedKey(wire) };
+    }
+  }
+  return new KeyName(ownerScratch.toString("latin1", 0, n));
+}
+
+const ownerScratch = Buffer.allocUnsafe(MAX_NAME_WIRE);
+
 /** The wire form of a name field in RDATA (a fresh buffer; no key is made). */
 export function nameWireFromField(text: string, origin: Name | null): Buffer {
   if (text.length === 1) {
@@ -49,9 +74,20 @@ function fastNameWire(text: string, origin: Name | null): Buffer | undefined {
   const absolute = n > 0 && text.charCodeAt(n - 1) === 0x2e;
   if (n === 0 || !(absolute || origin)) return undefined;
   const relSize = n + 1; // "a.b" → 1a1b (n+1); "a.b." → 1a1b0 (n+1)
-  const size = absolute ? relSize : relSize + origin!.wire.length;
+  const size = absolute ? relSize : relSize + origin!.key.length;
   if (size > MAX_NAME_WIRE) return undefined;
   const wire = Buffer.allocUnsafe(size);
+  return fastNameInto(text, origin, wire) < 0 ? undefined : wire;
+}
+
+/** fastNameWire into `wire` (room for MAX_NAME_WIRE octets): the length written, or -1. */
+function fastNameInto(text: string, origin: Name | null, wire: Buffer): number {
+  const n = text.length;
+  const absolute = n > 0 && text.charCodeAt(n - 1) === 0x2e;
+  if (n === 0 || !(absolute || origin)) return -1;
+  const relSize = n + 1;
+  const size = absolute ? relSize : relSize + origin!.key.length;
+  if (size > MAX_NAME_WIRE) return -1;
   const stop = absolute ? n - 1 : n;
   let lenPos = 0;
   let o = 1;
@@ -59,24 +95,25 @@ function fastNameWire(text: string, origin: Name | null): Buffer | undefined {
     const c = text.charCodeAt(i);
     if (c === 0x2e) {
       const len = o - lenPos - 1;
-      if (len === 0 || len > 63) return undefined;
+      if (len === 0 || len > 63) return -1;
       wire[lenPos] = len;
       lenPos = o++;
     } else if (c < 0x21 || c > 0x7e || c === 0x5c) {
-      return undefined;
+      return -1;
     } else {
       wire[o++] = c;
     }
   }
   const last = o - lenPos - 1;
-  if (last === 0 || last > 63) return undefined;
+  if (last === 0 || last > 63) return -1;
   wire[lenPos] = last;
   if (absolute) wire[o] = 0;
+  else if (origin instanceof KeyName) wire.write(origin.key, o, "latin1");
   else {
     const ow = origin!.wire;
     for (let j = 0; j < ow.length; j++) wire[o + j] = ow[j]!;
   }
-  return wire;
+  return size;
 }
 
 const scratch = Buffer.allocUnsafe(MAX_NAME_WIRE);

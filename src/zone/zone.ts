@@ -2,7 +2,7 @@
 // DNAME owners marked once at load (RFC 1034 §4.2.1, §4.3.2; RFC 6672 §2.3 occlusion below a DNAME).
 
 import { RRType } from "../wire/constants.js";
-import { isAtOrBelow, parentKey, type Name } from "../wire/name.js";
+import { compactName, isAtOrBelow, parentKey, type Name } from "../wire/name.js";
 import type { RR, RRset } from "./rr.js";
 
 /**
@@ -66,29 +66,6 @@ export class RRsets {
     for (const set of sets) if (set.rdatas.length > 1) set.rdatas = set.rdatas.slice().sort(Buffer.compare);
     if (sets.length > 1) this.sets = sets.slice();
   }
-}
-
-/**
- * The name of a node written all in lower case, as most are: its wire form is the bytes of its key,
- * made when asked (names are written out when answers are compiled, not per query). A Buffer costs
- * ~100 bytes of heap besides its bytes, 60 MB for a zone of 600k names.
- */
-class KeyName implements Name {
-  constructor(readonly key: string) {}
-
-  get wire(): Buffer {
-    return Buffer.from(this.key, "latin1");
-  }
-}
-
-/** `name` itself when written with upper case letters, else a KeyName. */
-function compactName(name: Name): Name {
-  if (name instanceof KeyName) return name;
-  const w = name.wire;
-  const k = name.key;
-  if (w.length !== k.length) return name;
-  for (let i = 0; i < w.length; i++) if (w[i] !== k.charCodeAt(i)) return name;
-  return new KeyName(k);
 }
 
 export interface ZoneNode {
