@@ -548,10 +548,7 @@ const RRSET_HIT = simpleAnswerTemplate(
 
 /** A plain name's RRset for a query type; ANY: the lowest type's (RFC 8482 §4.1, as Knot DNS). */
 function plainSet(node: ZoneNode, qtype: number): RRset | undefined {
-  if (qtype !== RRType.ANY) return node.rrsets.get(qtype);
-  let lowest: RRset | undefined;
-  for (const set of node.rrsets.values()) if (lowest === undefined || set.type < lowest.type) lowest = set;
-  return lowest;
+  return qtype !== RRType.ANY ? node.rrsets.get(qtype) : node.rrsets.lowest();
 }
 
 /**

@@ -208,8 +208,7 @@ function countCnames(out: Outcome): number {
 
 /** ANY gets the node's lowest type (Knot DNS's choice); -1 when the node holds nothing. */
 function lowestType(ctx: Ctx, node: ZoneNode): number {
-  let best = -1;
-  for (const t of node.rrsets.keys()) if (best < 0 || t < best) best = t;
+  let best = node.rrsets.lowest()?.type ?? -1;
   for (const t of ctx.dynamic?.typesAt(node.name.key) ?? []) {
     if (ctx.dynamic!.get(node.name.key, t)?.set && (best < 0 || t < best)) best = t;
   }

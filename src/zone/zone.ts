@@ -10,15 +10,22 @@ import type { RR, RRset } from "./rr.js";
  * three types; a Map costs ~200 bytes, which a million-name zone feels, and is no faster to search).
  */
 export class RRsets {
-  private sets: RRset[] = [];
+  /**
+   * The first RRset in `first`, the others (in order of addition) in `rest`: most nodes hold one
+   * type, and an array for it would cost ~60 bytes more per node.
+   */
+  private first: RRset | undefined = undefined;
+  private rest: RRset[] | undefined = undefined;
 
   get size(): number {
-    return this.sets.length;
+    return this.first === undefined ? 0 : this.rest === undefined ? 1 : 1 + this.rest.length;
   }
 
   get(type: number): RRset | undefined {
-    const sets = this.sets;
-    for (let i = 0; i < sets.length; i++) if (sets[i]!.type === type) return sets[i];
+    const first = this.first;
+    if (first === undefined || first.type === type) return first;
+    const rest = this.rest;
+    if (rest !== undefined) for (let i = 0; i < rest.length; i++) if (rest[i]!.type === type) return rest[i];
     return undefined;
   }
 
@@ -27,29 +34,51 @@ export class RRsets {
   }
 
   set(type: number, set: RRset): this {
-    const sets = this.sets;
-    for (let i = 0; i < sets.length; i++) {
-      if (sets[i]!.type === type) {
-        sets[i] = set;
+    const first = this.first;
+    if (first === undefined || first.type === type) {
+      this.first = set;
+      return this;
+    }
+    const rest = this.rest;
+    if (rest === undefined) {
+      // A first push would give the array room for 17 elements: start with an exact one instead.
+      this.rest = [set];
+      return this;
+    }
+    for (let i = 0; i < rest.length; i++) {
+      if (rest[i]!.type === type) {
+        rest[i] = set;
         return this;
       }
     }
-    // A first push would give the array room for 17 elements: start with an exact one instead.
-    if (sets.length === 0) this.sets = [set];
-    else sets.push(set);
+    rest.push(set);
     return this;
   }
 
+  /** The RRset of the lowest type (ANY, RFC 8482 §4.1, as Knot DNS); allocates nothing. */
+  lowest(): RRset | undefined {
+    let best = this.first;
+    const rest = this.rest;
+    if (rest !== undefined) for (let i = 0; i < rest.length; i++) if (rest[i]!.type < best!.type) best = rest[i];
+    return best;
+  }
+
+  private list(): RRset[] {
+    const first = this.first;
+    if (first === undefined) return [];
+    return this.rest === undefined ? [first] : [first, ...this.rest];
+  }
+
   keys(): IterableIterator<number> {
-    return this.sets.map((s) => s.type).values();
+    return this.list().map((s) => s.type).values();
   }
 
   values(): IterableIterator<RRset> {
-    return this.sets.values();
+    return this.list().values();
   }
 
   entries(): IterableIterator<[number, RRset]> {
-    return this.sets.map((s): [number, RRset] => [s.type, s]).values();
+    return this.list().map((s): [number, RRset] => [s.type, s]).values();
   }
 
   [Symbol.iterator](): IterableIterator<[number, RRset]> {
@@ -57,14 +86,17 @@ export class RRsets {
   }
 
   forEach(fn: (set: RRset, type: number) => void): void {
-    for (const s of this.sets) fn(s, s.type);
+    for (const s of this.list()) fn(s, s.type);
   }
 
   /** Sorts each RRset's RDATA canonically (RFC 4034 §6.3) and trims the arrays to their length. */
   seal(): void {
-    const sets = this.sets;
-    for (const set of sets) if (set.rdatas.length > 1) set.rdatas = set.rdatas.slice().sort(Buffer.compare);
-    if (sets.length > 1) this.sets = sets.slice();
+    const first = this.first;
+    if (first !== undefined && first.rdatas.length > 1) first.rdatas = first.rdatas.slice().sort(Buffer.compare);
+    const rest = this.rest;
+    if (rest === undefined) return;
+    for (const set of rest) if (set.rdatas.length > 1) set.rdatas = set.rdatas.slice().sort(Buffer.compare);
+    if (rest.length > 1) this.rest = rest.slice();
   }
 }
 
