@@ -16,6 +16,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { parseOptions } from "./lib/args.mjs";
 import { runDnsperf } from "./lib/dnsperf.mjs";
 import { pinSelf, processCpuSeconds, waitForQuiet } from "./lib/proc.mjs";
 import { REPO, freePort } from "./lib/servers.mjs";
@@ -47,18 +48,7 @@ ${Object.entries(DEFAULTS)
   .join("\n")}`;
 
 function parseArgs(argv) {
-  const o = { ...DEFAULTS };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--help" || a === "-h") {
-      console.log(HELP);
-      process.exit(0);
-    }
-    const key = a.replace(/^--/, "").replace(/-([a-z])/g, (_, c) => c.toUpperCase());
-    if (!(key in o)) throw new Error(`unknown option ${a}\n${HELP}`);
-    const v = argv[++i];
-    o[key] = typeof DEFAULTS[key] === "number" ? Number(v) : v;
-  }
+  const o = parseOptions(argv, DEFAULTS, HELP);
   if (!QUERY_SETS[o.set]) throw new Error(`unknown query set ${o.set}`);
   return o;
 }

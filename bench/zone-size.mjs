@@ -10,6 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseOptions } from "./lib/args.mjs";
 import { runDnsperf } from "./lib/dnsperf.mjs";
 import { pinSelf, processMemory } from "./lib/proc.mjs";
 import { REPO, knotVersion, snapshotDist, startHadns, startKnot, KNOTD } from "./lib/servers.mjs";
@@ -29,20 +30,7 @@ const HELP = `bench/zone-size.mjs: load time, RSS and QPS of hadns and Knot DNS 
 Needs dnsperf, knotd, taskset and a built hadns (npm run build). Writes to bench/out/zone-size/.`;
 
 function parseArgs(argv) {
-  const o = { ...DEFAULTS };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--help" || a === "-h") {
-      console.log(HELP);
-      process.exit(0);
-    }
-    const key = a.replace(/^--/, "").replace(/-([a-z])/g, (_, c) => c.toUpperCase());
-    if (!a.startsWith("--") || !(key in o) || argv[i + 1] === undefined) {
-      console.error(`${a}: unknown option or missing value\n\n${HELP}`);
-      process.exit(2);
-    }
-    o[key] = typeof DEFAULTS[key] === "number" ? Number(argv[++i]) : argv[++i];
-  }
+  const o = parseOptions(argv, DEFAULTS, HELP);
   o.sizes = String(o.sizes).split(",").map(Number);
   return o;
 }
