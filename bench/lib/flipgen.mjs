@@ -41,32 +41,27 @@ export function flipPools(count) {
  */
 export function writeFlipInputs(dir, { hosts, pools, checkPort, adminPort, intervalMs, timeoutMs }) {
   const zone = writeZone(dir, { hosts });
+  const check = (name, { fall, fastInterval = false, flapWindow0 = false }) => [
+    `  ${name}:`,
+    "    type: http",
+    `    port: ${checkPort}`,
+    "    path: /health",
+    '    expect: { status: ["200"], body: "ok" }',
+    `    interval: ${intervalMs}ms`,
+    `    timeout: ${timeoutMs}ms`,
+    ...(fastInterval ? [`    fast_interval: ${intervalMs}ms`] : []),
+    `    fall: ${fall}`,
+    "    rise: 1",
+    ...(flapWindow0 ? ["    flap_window: 0"] : []),
+  ];
   const lines = [
     `zones: [{ file: ${path.basename(zone.hadnsZone)}, origin: ${ORIGIN}. }]`,
     `admin: { listen: "127.0.0.1:${adminPort}" }`,
     "checks:",
-    "  flip:",
-    "    type: http",
-    `    port: ${checkPort}`,
-    "    path: /health",
-    '    expect: { status: ["200"], body: "ok" }',
-    `    interval: ${intervalMs}ms`,
-    `    timeout: ${timeoutMs}ms`,
-    `    fast_interval: ${intervalMs}ms`,
-    "    fall: 1",
-    "    rise: 1",
-    "    flap_window: 0",
+    ...check("flip", { fall: 1, fastInterval: true, flapWindow0: true }),
     // The secondaries never flip on purpose: three failures in a row to go down, so a probe that times
     // out while hadns's core is saturated does not fail the pool open.
-    "  steady:",
-    "    type: http",
-    `    port: ${checkPort}`,
-    "    path: /health",
-    '    expect: { status: ["200"], body: "ok" }',
-    `    interval: ${intervalMs}ms`,
-    `    timeout: ${timeoutMs}ms`,
-    "    fall: 3",
-    "    rise: 1",
+    ...check("steady", { fall: 3 }),
     "pools:",
   ];
   for (const p of pools) {
