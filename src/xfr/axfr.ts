@@ -76,7 +76,7 @@ export function emptyAnswer(f: Frame, rcode: number, opcode = 0): Buffer {
 
 /** The most one record can take in a message: compression only makes it smaller. */
 function uncompressedSize(rr: RR): number {
-  return rr.owner.wire.length + 10 + rr.rdata.length;
+  return rr.owner.key.length + 10 + rr.rdata.length; // the key is the wire form, lower-cased: same length, nothing built
 }
 
 /** Pack records into messages of about `target` octets (never over MESSAGE_MAX), in order. */
