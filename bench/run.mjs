@@ -397,7 +397,10 @@ function oddities(o, rows) {
       for (const c of new Set([...Object.keys(a), ...Object.keys(b)])) {
         if (Math.abs((a[c] ?? 0) - (b[c] ?? 0)) > 0.01) notes.push(`${set}: response codes differ: ${c} ${((a[c] ?? 0) * 100).toFixed(1)} % from hadns, ${((b[c] ?? 0) * 100).toFixed(1)} % from Knot`);
       }
-      if (hadns.cpuBusy > 0.95) notes.push(`${set}: hadns used ${pct(hadns.cpuBusy)} of its core at full load: it is CPU-bound, so its QPS is its own ceiling (Knot used ${pct(knot.cpuBusy)}; dnsperf's core limits Knot)`);
+      if (hadns.cpuBusy > 0.95) {
+        const k = knot.cpuBusy < 0.85 ? `Knot used ${pct(knot.cpuBusy)}: dnsperf's core limits it` : `Knot used ${pct(knot.cpuBusy)}: it is near its own ceiling too`;
+        notes.push(`${set}: hadns used ${pct(hadns.cpuBusy)} of its core at full load: it is CPU-bound, so its QPS is its own ceiling (${k})`);
+      }
     }
   }
   return notes;
