@@ -473,7 +473,7 @@ export class QueryEngine implements Dynamic {
     for (let i = 0; i < types.length; i++) {
       if (types[i] === qtype) {
         const slot = lane.slots[i]!;
-        if ((lane.direct >> i) & 1) {
+        if (i < 31 && (lane.direct >>> i) & 1) {
           this.hit = slot as RRset;
           return RRSET_HIT;
         }
