@@ -34,7 +34,7 @@ export function formatStatus(s: Status, base: string, transitions: number): stri
     out += table(
       [
         ["WORKER", "PID", "STATE", "UP", "RESTARTS", "QUERIES"],
-        ...s.workers.map((w) => [String(w.worker), w.pid === null ? "-" : String(w.pid), w.state, duration(now - w.startedAt), String(w.restarts), String(w.queries)]),
+        ...s.workers.map((w) => [String(w.worker), w.pid === null ? "-" : String(w.pid), w.state, w.startedAt > 0 ? duration(now - w.startedAt) : "-", String(w.restarts), String(w.queries)]),
       ],
       "  ",
     );

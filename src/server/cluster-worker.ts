@@ -147,8 +147,13 @@ class Replica {
     }
     if (inputs.errors.length > 0) return this.fatal(`not starting: ${inputs.errors.map(formatSourceError).join("; ")}`);
     this.checkSame(inputs, m.zones);
-    this.pools = this.makePools(inputs.pools);
-    this.engine = buildAnswers(inputs, this.pools, this.stats, false);
+    try {
+      this.pools = this.makePools(inputs.pools);
+      this.engine = buildAnswers(inputs, this.pools, this.stats, false);
+    } catch (e) {
+      // A bug, not bad input (that is caught above): say so before the primary sees the exit.
+      return this.fatal(`cannot build the answers: ${(e as Error).stack ?? String(e)}`);
+    }
     let server: RunningServer;
     try {
       server = await startServer({ listen: m.listen, engine: this.engine, logger: this.log, ...this.opts.tcp });
