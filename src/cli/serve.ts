@@ -43,7 +43,7 @@ export async function serve(flags: ServeFlags): Promise<number> {
   const { settings, errors } = resolveInputs(flags);
   if (errors.length > 0) return notStarting(errors);
   const workers = workerCount(flags.workers ?? settings.ops.workers);
-  if (settings.transfers && flags.workers !== undefined && flags.workers !== 1) {
+  if (settings.transfers && flags.workers !== undefined && workers !== 1) {
     return notStarting([{ file: settings.configFile ?? "", line: 0, message: `transfers: ${TRANSFERS_NEED_ONE_PROCESS(`--workers ${flags.workers}`)}` }]);
   }
   const logger = createLogger(settings.log);
