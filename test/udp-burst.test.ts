@@ -1,9 +1,14 @@
-// UDP answers leave in bursts at the end of a loop turn (src/server/udp.ts). Many queries arriving
-// at once, from several client sockets, must each get their own answer: right ID, right question,
-// right address, to the socket that asked.
+// UDP answers leave in bursts: at the end of a loop turn on the node:dgram path (src/server/udp.ts),
+// in one sendmmsg per batch of up to 64 on the native path (src/server/udp-native.ts). Many queries
+// arriving at once, from several client sockets, must each get their own answer: right ID, right
+// question, right address, to the socket that asked. Both paths, whichever the suite runs on.
 
 import dgram from "node:dgram";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Answerer } from "../src/server/answerer.js";
+import { listenUdp } from "../src/server/udp.js";
+import { loadUdpBatch } from "../src/server/udp-native.js";
 import { startHadns, type HadnsHandle } from "./support/hadns.js";
 import dnsPacket from "dns-packet";
 import { buildQuery } from "./support/client.js";
@@ -16,21 +21,51 @@ ns1 A 192.0.2.53
 ${Array.from({ length: 64 }, (_, i) => `h${i} A 198.51.100.${i}`).join("\n")}
 `;
 
-let h: HadnsHandle;
-beforeAll(async () => {
-  h = await startHadns([{ text: ZONE, origin: "burst.test." }]);
-});
-afterAll(async () => {
-  await h.close();
-});
+const native = loadUdpBatch() !== null;
+
+/** Run `fn` with HADNS_UDP set to `mode` (undefined: unset), then put it back. */
+async function withUdpMode<T>(mode: string | undefined, fn: () => Promise<T>): Promise<T> {
+  const before = process.env.HADNS_UDP;
+  if (mode === undefined) delete process.env.HADNS_UDP;
+  else process.env.HADNS_UDP = mode;
+  try {
+    return await fn();
+  } finally {
+    if (before === undefined) delete process.env.HADNS_UDP;
+    else process.env.HADNS_UDP = before;
+  }
+}
 
 function client(): Promise<dgram.Socket> {
   const s = dgram.createSocket("udp4");
   return new Promise((res) => s.bind(0, "127.0.0.1", () => res(s)));
 }
 
-describe("UDP answers sent in bursts", () => {
-  it("400 queries sent back to back from 4 sockets: every one answered once, to its own socket, with its own ID and name", async () => {
+describe.each([
+  { path: "native", mode: undefined, skip: !native },
+  { path: "dgram", mode: "dgram", skip: false },
+])("UDP answers sent in bursts ($path)", ({ path, mode, skip }) => {
+  let h: HadnsHandle;
+  beforeAll(async () => {
+    if (!skip) h = await withUdpMode(mode, () => startHadns([{ text: ZONE, origin: "burst.test." }]));
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it.skipIf(skip)(`listenUdp takes the ${path} path`, async () => {
+    const log = pino({ level: "silent" });
+    const l = await withUdpMode(mode, () => listenUdp("127.0.0.1", 0, new Answerer(h.server.engine, log), log));
+    try {
+      if (path === "native") expect(l.socket).toBeUndefined();
+      else expect(l.socket).toBeDefined();
+      expect(l.port).toBeGreaterThan(0);
+    } finally {
+      await l.close();
+    }
+  });
+
+  it.skipIf(skip)("400 queries sent back to back from 4 sockets: every one answered once, to its own socket, with its own ID and name", async () => {
     const sockets = await Promise.all([0, 1, 2, 3].map(() => client()));
     const got = sockets.map(() => new Map<number, string>());
     const done = new Promise<void>((resolve, reject) => {

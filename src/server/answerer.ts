@@ -23,6 +23,11 @@ export class Answerer {
     private readonly log: Logger,
   ) {}
 
+  /** Whether answer() will look at `remote` for this message (transfers, NOTIFY): else "" will do. */
+  needsRemote(msg: Buffer): boolean {
+    return this.transfers !== undefined && peekSpecial(msg);
+  }
+
   answer(msg: Buffer, transport: Transport, remote: string): Buffer | Buffer[] | null {
     try {
       if (this.transfers !== undefined && peekSpecial(msg)) {

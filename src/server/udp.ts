@@ -7,18 +7,51 @@
 // first send of a burst wakes the client's thread and the rest find it awake: under full load this
 // answered 139k instead of 113k queries per second on one core (bench/README.md), and it adds no
 // wait beyond the current loop turn. Node has no sendmmsg, so each response is still its own syscall.
+//
+// Faster, when built: the native batched socket (udp-native.ts: recvmmsg/sendmmsg, one JS call per
+// batch of up to 64 datagrams). listenUdp uses it in a single process unless HADNS_UDP=dgram. Workers
+// of `--workers N` keep dgram: cluster shares one dgram handle between them, the addon's socket is
+// the process's own.
 
+import cluster from "node:cluster";
 import dgram from "node:dgram";
 import type { Logger } from "pino";
 import type { Answerer } from "./answerer.js";
+import { listenNative, loadError, loadUdpBatch } from "./udp-native.js";
 
 export interface UdpListener {
-  socket: dgram.Socket;
+  /** The dgram socket; undefined on the native path. */
+  socket?: dgram.Socket | undefined;
   port: number;
   close(): Promise<void>;
 }
 
-export function listenUdp(host: string, port: number, answerer: Answerer, log: Logger): Promise<UdpListener> {
+let pathLogged = false;
+
+export async function listenUdp(host: string, port: number, answerer: Answerer, log: Logger): Promise<UdpListener> {
+  const mode = process.env.HADNS_UDP;
+  const binding = mode === "dgram" || cluster.isWorker ? null : loadUdpBatch();
+  if (binding !== null) {
+    try {
+      const l = listenNative(binding, host, port, answerer, log);
+      if (!pathLogged) log.debug("UDP path: native recvmmsg/sendmmsg batches (dist/native/udp-batch.node)");
+      pathLogged = true;
+      return l;
+    } catch (e) {
+      // Not an address the addon binds (a host name, an IPv6 scope): dgram does. Anything else is
+      // the bind failing as it would for dgram (EADDRINUSE…).
+      if ((e as NodeJS.ErrnoException).code !== "EINVAL") throw e;
+      log.debug({ listener: `${host}:${port}/udp`, err: e }, "UDP: native socket cannot bind this address; node:dgram");
+    }
+  } else if (!pathLogged) {
+    const why = mode === "dgram" ? "HADNS_UDP=dgram" : cluster.isWorker ? "a cluster worker" : loadError;
+    log.debug(`UDP path: node:dgram (${why})`);
+    pathLogged = true;
+  }
+  return listenDgram(host, port, answerer, log);
+}
+
+function listenDgram(host: string, port: number, answerer: Answerer, log: Logger): Promise<UdpListener> {
   const type = host.includes(":") ? "udp6" : "udp4";
   const socket = dgram.createSocket({ type, ipv6Only: type === "udp6", recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
   const burst = new SendBurst(socket, answerer);

@@ -10,6 +10,11 @@ export const BIN = "dist/cli/main.js";
 
 /** Build dist/ when any source file is newer than its output. */
 export function buildIfStale(): void {
+  // The native UDP socket too (scripts/build-native.mjs warns and exits 0 without a compiler).
+  const addon = join("dist", "native", "udp-batch.node");
+  if (!existsSync(addon) || statSync(addon).mtimeMs < statSync(join("native", "udp-batch.c")).mtimeMs) {
+    execFileSync(process.execPath, ["scripts/build-native.mjs"], { stdio: "inherit" });
+  }
   const stale = readdirSync("src", { recursive: true })
     .map(String)
     .filter((f) => f.endsWith(".ts"))
