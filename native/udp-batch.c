@@ -37,6 +37,7 @@ typedef struct ub {
   int closed;        // close() was called: the poll is closing, touch nothing
   int in_callback;
   int release_on_close;  // drop the JS references once the handle is closed (not at env teardown)
+  int refs;          // owners of this struct: the uv poll handle and the JS external; freed at 0
   napi_env env;
   uv_poll_t poll;
   napi_ref cb;
@@ -78,7 +79,17 @@ static void on_closed(uv_handle_t* h) {
     release_js(u);
     napi_close_handle_scope(u->env, scope);
   }
-  free(u);
+  if (--u->refs == 0) free(u);
+}
+
+// The JS handle was garbage-collected. While the socket is open its callback (held by a strong
+// reference) keeps the handle reachable, so this runs after close() or at teardown; until then
+// peer/stats/close on the handle must still find the struct, hence the two owners.
+static void on_external_gone(napi_env env, void* data, void* hint) {
+  (void)env;
+  (void)hint;
+  ub_t* u = (ub_t*)data;
+  if (--u->refs == 0) free(u);
 }
 
 static void release_js(ub_t* u) {
@@ -228,7 +239,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
 
   napi_value result, handle, v;
   napi_create_object(env, &result);
-  napi_create_external(env, u, NULL, NULL, &handle);
+  u->refs = 2;
+  napi_create_external(env, u, on_external_gone, NULL, &handle);
   napi_set_named_property(env, result, "handle", handle);
   napi_set_named_property(env, result, "buffer", ab);
   napi_create_int32(env, bound_port, &v);
