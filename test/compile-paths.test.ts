@@ -12,6 +12,7 @@ import { RRType } from "../src/wire/constants.js";
 import { decodeQuery, Query } from "../src/wire/query.js";
 import { writeAnswer } from "../src/wire/response.js";
 import { nameFromText, type Name } from "../src/wire/name.js";
+import type { Zone } from "../src/zone/zone.js";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -21,6 +22,19 @@ function queryFor(name: Name, type: number, edns: boolean): Buffer {
   const tail = Buffer.from([type >> 8, type & 0xff, 0, 1]);
   const opt = edns ? Buffer.from([0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0]) : Buffer.alloc(0);
   return Buffer.concat([head, name.wire, tail, opt]);
+}
+
+
+/**
+ * The engine's answer to (name, type, edns) over UDP beside the general path's for the same question
+ * (lookup → compileTemplate → writeAnswer), as hex, and the general template (for its outcome).
+ */
+function bothPaths(engine: ReturnType<typeof buildEngine>, zone: Zone, name: Name, type: number, edns: boolean, landing = locate(zone, name.key, type)) {
+  const msg = queryFor(name, type, edns);
+  const q = new Query();
+  decodeQuery(msg, q);
+  const general = compileTemplate(resolve({ zone, landing, qtype: type, owner: name, name }), name);
+  return { got: engine.answer(msg, "udp")!.toString("hex"), expected: writeAnswer(q, msg, general, edns ? 1232 : 512).toString("hex"), general };
 }
 
 describe("compiled answers = general path", () => {
@@ -34,12 +48,7 @@ describe("compiled answers = general path", () => {
       if (landOnNode(node, RRType.A).kind !== "exact") continue;
       for (const type of new Set([...node.rrsets.keys(), RRType.ANY, RRType.TXT, 65000])) {
         for (const edns of [false, true]) {
-          const msg = queryFor(node.name, type, edns);
-          const q = new Query();
-          decodeQuery(msg, q);
-          const general = compileTemplate(resolve({ zone, landing: landOnNode(node, type), qtype: type, owner: node.name }), node.name);
-          const expected = writeAnswer(q, msg, general, edns ? 1232 : 512).toString("hex");
-          const got = engine.answer(msg, "udp")!.toString("hex");
+          const { got, expected } = bothPaths(engine, zone, node.name, type, edns, landOnNode(node, type));
           expect({ name: node.name.key, type, edns, got }).toEqual({ name: node.name.key, type, edns, got: expected });
           compared++;
         }
@@ -57,12 +66,8 @@ describe("compiled answers = general path", () => {
       const name = nameFromText(`${text}.example.test.`);
       for (const type of [RRType.A, RRType.AAAA, RRType.MX, RRType.ANY, 65000]) {
         for (const edns of [false, true]) {
-          const msg = queryFor(name, type, edns);
-          const q = new Query();
-          decodeQuery(msg, q);
-          const general = compileTemplate(resolve({ zone, landing: locate(zone, name.key, type), qtype: type, owner: name, name }), name);
-          const expected = writeAnswer(q, msg, general, edns ? 1232 : 512).toString("hex");
-          expect({ text, type, edns, got: engine.answer(msg, "udp")!.toString("hex") }).toEqual({ text, type, edns, got: expected });
+          const { got, expected } = bothPaths(engine, zone, name, type, edns);
+          expect({ text, type, edns, got }).toEqual({ text, type, edns, got: expected });
         }
       }
     }
@@ -86,12 +91,8 @@ describe("plain names written straight from their RRset", () => {
       const name = nameFromText(`${text}.plain.test.`);
       for (const type of [RRType.A, RRType.AAAA, RRType.TXT, RRType.ANY, RRType.MX]) {
         for (const edns of [false, true]) {
-          const msg = queryFor(name, type, edns);
-          const q = new Query();
-          decodeQuery(msg, q);
-          const general = compileTemplate(resolve({ zone, landing: locate(zone, name.key, type), qtype: type, owner: name, name }), name);
-          const expected = writeAnswer(q, msg, general, edns ? 1232 : 512).toString("hex");
-          expect({ text, type, edns, got: engine.answer(msg, "udp")!.toString("hex") }).toEqual({ text, type, edns, got: expected });
+          const { got, expected, general } = bothPaths(engine, zone, name, type, edns);
+          expect({ text, type, edns, got }).toEqual({ text, type, edns, got: expected });
           expect(engine.templateFor(name, type)!.outcome).toEqual(general.outcome);
         }
       }
@@ -122,12 +123,8 @@ describe("plain RRsets of names that are not plain, written straight from the RR
       const name = nameFromText(text === "@" ? "direct.test." : `${text}.direct.test.`);
       for (const type of [RRType.A, RRType.AAAA, RRType.TXT, RRType.MX, RRType.SRV, RRType.ANY, 65000]) {
         for (const edns of [false, true]) {
-          const msg = queryFor(name, type, edns);
-          const q = new Query();
-          decodeQuery(msg, q);
-          const general = compileTemplate(resolve({ zone, landing: locate(zone, name.key, type), qtype: type, owner: name, name }), name);
-          const expected = writeAnswer(q, msg, general, edns ? 1232 : 512).toString("hex");
-          expect({ text, type, edns, got: engine.answer(msg, "udp")!.toString("hex") }).toEqual({ text, type, edns, got: expected });
+          const { got, expected } = bothPaths(engine, zone, name, type, edns);
+          expect({ text, type, edns, got }).toEqual({ text, type, edns, got: expected });
         }
       }
     }
