@@ -370,14 +370,22 @@ static void on_poll(uv_poll_t* h, int status, int events) {
   }
 }
 
-static napi_value js_peer(napi_env env, napi_callback_info info) {
+// The socket in the first argument (a TypeError pending and NULL if it is not one); the second
+// argument in *second when asked (undefined when absent).
+static ub_t* handle_arg(napi_env env, napi_callback_info info, napi_value* second) {
   size_t argc = 2;
   napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  ub_t* u = get_handle(env, argv[0]);
+  if (second) *second = argv[1];
+  return get_handle(env, argv[0]);
+}
+
+static napi_value js_peer(napi_env env, napi_callback_info info) {
+  napi_value slot;
+  ub_t* u = handle_arg(env, info, &slot);
   if (!u) return NULL;
   int32_t i = -1;
-  napi_get_value_int32(env, argv[1], &i);
+  napi_get_value_int32(env, slot, &i);
   if (i < 0 || i >= SLOTS) {
     napi_throw_range_error(env, NULL, "slot out of range");
     return NULL;
@@ -392,20 +400,14 @@ static napi_value js_peer(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  ub_t* u = get_handle(env, argv[0]);
+  ub_t* u = handle_arg(env, info, NULL);
   if (!u) return NULL;
   do_close(u, 0);
   return NULL;
 }
 
 static napi_value js_stats(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  ub_t* u = get_handle(env, argv[0]);
+  ub_t* u = handle_arg(env, info, NULL);
   if (!u) return NULL;
   napi_value o, v;
   napi_create_object(env, &o);
