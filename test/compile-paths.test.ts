@@ -37,6 +37,23 @@ function bothPaths(engine: ReturnType<typeof buildEngine>, zone: Zone, name: Nam
   return { got: engine.answer(msg, "udp")!.toString("hex"), expected: writeAnswer(q, msg, general, edns ? 1232 : 512).toString("hex"), general };
 }
 
+
+/** Twelve 62-octet TXT strings at `big`: more than fits in 512 octets, so the UDP answer is TC. */
+const BIG_TXT = Array.from({ length: 12 }, (_, i) => `big TXT "${String(i).padStart(2, "0")}${"x".repeat(60)}"`);
+
+/** Loads a zone written from `lines` (in a temp file) and builds its engine. */
+function engineForZone(origin: string, lines: string[]) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hadns-paths-"));
+  try {
+    fs.writeFileSync(path.join(dir, `${origin}zone`), [`$ORIGIN ${origin}`, "$TTL 300", "@ SOA ns1 hostmaster 1 7200 900 1209600 300", ...lines, ""].join("\n"));
+    const { zones, errors } = loadZones([{ file: path.join(dir, `${origin}zone`) }]);
+    expect(errors).toEqual([]);
+    return { engine: buildEngine(zones), zone: zones[0]! };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe("compiled answers = general path", () => {
   it("every name of the example zone, for each of its types, ANY, TXT and an absent type, UDP with and without EDNS", () => {
     const { zones, errors } = loadZones([{ file: "zones/example.test.zone" }], { zonesRoot: "zones" });
@@ -76,17 +93,9 @@ describe("compiled answers = general path", () => {
 
 describe("plain names written straight from their RRset", () => {
   it("match the general path, also when the RRset does not fit (TC) and for ANY, with and without EDNS", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hadns-plain-"));
-    const big = Array.from({ length: 12 }, (_, i) => `big TXT "${String(i).padStart(2, "0")}${"x".repeat(60)}"`);
-    fs.writeFileSync(
-      path.join(dir, "plain.test.zone"),
-      ["$ORIGIN plain.test.", "$TTL 300", "@ SOA ns1 hostmaster 1 7200 900 1209600 300", "@ NS ns1", "ns1 A 192.0.2.1",
-        "h A 192.0.2.7", "h AAAA 2001:db8::7", "h TXT \"one\" \"two\"", "two A 192.0.2.8", "two A 192.0.2.9", ...big, ""].join("\n"),
-    );
-    const { zones, errors } = loadZones([{ file: path.join(dir, "plain.test.zone") }]);
-    expect(errors).toEqual([]);
-    const engine = buildEngine(zones);
-    const zone = zones[0]!;
+    const { engine, zone } = engineForZone("plain.test.", [
+      "@ NS ns1", "ns1 A 192.0.2.1", "h A 192.0.2.7", "h AAAA 2001:db8::7", "h TXT \"one\" \"two\"", "two A 192.0.2.8", "two A 192.0.2.9", ...BIG_TXT,
+    ]);
     for (const text of ["h", "two", "big", "ns1"]) {
       const name = nameFromText(`${text}.plain.test.`);
       for (const type of [RRType.A, RRType.AAAA, RRType.TXT, RRType.ANY, RRType.MX]) {
@@ -101,24 +110,16 @@ describe("plain names written straight from their RRset", () => {
     const r = engine.answer(queryFor(nameFromText("big.plain.test."), RRType.TXT, false), "udp")!;
     expect(r[2]! & 0x02).toBe(0x02);
     expect(r.readUInt16BE(6)).toBe(0);
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
 
 describe("plain RRsets of names that are not plain, written straight from the RRset", () => {
   it("A, AAAA, TXT beside MX, SRV, NS or a CNAME target match the general path (TC and ANY too)", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hadns-direct-"));
-    const big = Array.from({ length: 12 }, (_, i) => `big TXT "${String(i).padStart(2, "0")}${"x".repeat(60)}"`);
-    fs.writeFileSync(
-      path.join(dir, "direct.test.zone"),
-      ["$ORIGIN direct.test.", "$TTL 300", "@ SOA ns1 hostmaster 1 7200 900 1209600 300", "@ NS ns1", "@ A 192.0.2.99", "@ MX 10 mail", "ns1 A 192.0.2.1",
-        "mail A 192.0.2.25", "mail AAAA 2001:db8::25", "h A 192.0.2.7", "h AAAA 2001:db8::7", "h MX 10 mail", "h TXT \"one\" \"two\"",
-        "s SRV 10 60 5060 h", "s TXT \"srv\"", "c CNAME h", "big MX 10 mail", ...big, "Mixed A 192.0.2.44", "Mixed MX 5 Mail", ""].join("\n"),
-    );
-    const { zones, errors } = loadZones([{ file: path.join(dir, "direct.test.zone") }]);
-    expect(errors).toEqual([]);
-    const engine = buildEngine(zones);
-    const zone = zones[0]!;
+    const { engine, zone } = engineForZone("direct.test.", [
+      "@ NS ns1", "@ A 192.0.2.99", "@ MX 10 mail", "ns1 A 192.0.2.1", "mail A 192.0.2.25", "mail AAAA 2001:db8::25",
+      "h A 192.0.2.7", "h AAAA 2001:db8::7", "h MX 10 mail", "h TXT \"one\" \"two\"", "s SRV 10 60 5060 h", "s TXT \"srv\"", "c CNAME h",
+      "big MX 10 mail", ...BIG_TXT, "Mixed A 192.0.2.44", "Mixed MX 5 Mail",
+    ]);
     for (const text of ["@", "h", "s", "c", "big", "mixed", "MIXED"]) {
       const name = nameFromText(text === "@" ? "direct.test." : `${text}.direct.test.`);
       for (const type of [RRType.A, RRType.AAAA, RRType.TXT, RRType.MX, RRType.SRV, RRType.ANY, 65000]) {
@@ -130,7 +131,6 @@ describe("plain RRsets of names that are not plain, written straight from the RR
     }
     const r = engine.answer(queryFor(nameFromText("big.direct.test."), RRType.TXT, false), "udp")!;
     expect(r[2]! & 0x02).toBe(0x02);
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
 
