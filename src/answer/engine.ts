@@ -11,7 +11,7 @@ import { LRUCache } from "lru-cache";
 import { Opcode, Rcode, RRClass, RRType } from "../wire/constants.js";
 import { isAtOrBelow, nameFromWire, nameToText, parentKey, type Name } from "../wire/name.js";
 import { decodeQuery, Query, Verdict } from "../wire/query.js";
-import { edeOption, udpLimit, writeAnswer, writeEmpty, writeRRsetAnswer } from "../wire/response.js";
+import { edeOption, udpLimit, writeAnswer, writeEmpty, writeFlatAnswer, writeRRsetAnswer } from "../wire/response.js";
 import { QNAME, type Owner } from "../wire/body-writer.js";
 import type { Zone, ZoneNode } from "../zone/zone.js";
 import type { RRset } from "../zone/rr.js";
@@ -24,6 +24,7 @@ import { chaosTemplates, type ChaosOptions } from "./chaos.js";
 import { Choice, resolveSlot, type Slot } from "./choice.js";
 import type { PoolRender } from "./pools.js";
 import { QueryStats, TRANSPORT_TCP, TRANSPORT_UDP } from "./stats.js";
+import { FlatAnswers } from "./flat-answers.js";
 
 export interface EngineOptions {
   chaos?: ChaosOptions;
@@ -61,6 +62,8 @@ interface Lane {
    * writing its RRset straight after the question (writeRRsetAnswer), every other type from `other`.
    */
   plain: boolean;
+  /** Its answers read no pool: they stay as they are while the engine lives (see FlatAnswers). */
+  fixed: boolean;
   source?: LaneSource;
 }
 
@@ -129,6 +132,8 @@ export class QueryEngine implements Dynamic {
   private readonly countQueries: boolean;
   /** The RRset find() chose when it returned RRSET_HIT. */
   private hit: RRset | null = null;
+  /** Names' own RRsets as answered once, for the next query of that name and type. */
+  readonly flat = new FlatAnswers();
 
   constructor(zones: Zone[], opts: EngineOptions = {}) {
     this.zones = zones;
@@ -231,7 +236,7 @@ export class QueryEngine implements Dynamic {
       while (parentKey(k) !== zone.origin.key) k = parentKey(k)!;
       soaNames.push(k);
     }
-    return { zone, statIndex: this.stats.zone(nameToText(zone.origin)), nodata, nxdomain, nxLane: { types: [], slots: [], direct: 0, other: nxdomain, plain: false }, plainLane: { types: [], slots: [], direct: 0, other: nodata, plain: true }, soaNames, referrals: new Map(), wildcards: new Map() };
+    return { zone, statIndex: this.stats.zone(nameToText(zone.origin)), nodata, nxdomain, nxLane: { types: [], slots: [], direct: 0, other: nxdomain, plain: false, fixed: true }, plainLane: { types: [], slots: [], direct: 0, other: nodata, plain: true, fixed: true }, soaNames, referrals: new Map(), wildcards: new Map() };
   }
 
   private exactLane(t: ZoneTables, node: ZoneNode): Lane | null {
@@ -242,7 +247,7 @@ export class QueryEngine implements Dynamic {
       if (node !== other.cut) return referral;
       // At the cut, DS is the parent's authoritative data; every other type is a referral.
       const ds = this.lane({ tables: t, landing: landOnNode(node, RRType.DS), owner: node.name, suffix: node.name, only: [RRType.DS] });
-      return { types: [RRType.DS], slots: [ds.slots[0]!], direct: ds.direct & 1, other: referral.other, plain: false };
+      return { types: [RRType.DS], slots: [ds.slots[0]!], direct: ds.direct & 1, other: referral.other, plain: false, fixed: false };
     }
     return this.plainLane(t, node) ?? this.lane({ tables: t, landing: other, owner: node.name, suffix: node.name });
   }
@@ -265,7 +270,7 @@ export class QueryEngine implements Dynamic {
     if (this.pools.has(node.name.key)) return null;
     for (const set of node.rrsets.values()) if (!isPlainType(set.type) || set.rdatas.length === 0) return null;
     if (!nearSoaName(t, node.name.key)) return t.plainLane;
-    return { types: [], slots: [], direct: 0, other: this.compileOther(t, node), plain: true };
+    return { types: [], slots: [], direct: 0, other: this.compileOther(t, node), plain: true, fixed: true };
   }
 
   private belowLane(t: ZoneTables, node: ZoneNode): Lane | null {
@@ -300,7 +305,7 @@ export class QueryEngine implements Dynamic {
   }
 
   private lane(source: LaneSource): Lane {
-    const lane: Lane = { types: [], slots: [], direct: 0, other: source.tables.nodata, plain: false, source };
+    const lane: Lane = { types: [], slots: [], direct: 0, other: source.tables.nodata, plain: false, fixed: false, source };
     this.fillLane(lane, source);
     return lane;
   }
@@ -346,9 +351,11 @@ export class QueryEngine implements Dynamic {
     // The pools this lane read decide how many variants each answer has.
     let variants = 1;
     let lead: PoolRender | undefined;
+    lane.fixed = true;
     for (const n of visited) {
       const m = this.pools.get(n.name.key);
       if (!m) continue;
+      lane.fixed = false;
       let deps = this.dependents.get(n.name.key);
       if (!deps) this.dependents.set(n.name.key, (deps = new Set()));
       deps.add(lane);
@@ -428,6 +435,12 @@ export class QueryEngine implements Dynamic {
       return writeEmpty(q, msg, Rcode.REFUSED);
     }
     if (q.qtype === RRType.AXFR || q.qtype === RRType.IXFR) return writeEmpty(q, msg, Rcode.REFUSED);
+    const flat = this.flat;
+    const r = flat.find(q, msg);
+    if (r >= 0) {
+      this.lastZone = flat.zoneOf(r);
+      return writeFlatAnswer(q, msg, flat.octets, flat.bodyOf(r), flat.bodyLenOf(r), flat.countOf(r), limit);
+    }
     const t = this.find(q, msg);
     if (!t) return writeEmpty(q, msg, Rcode.REFUSED, NOT_AUTHORITATIVE);
     if (t === RRSET_HIT) return writeRRsetAnswer(q, msg, this.hit!, limit);
@@ -445,13 +458,15 @@ export class QueryEngine implements Dynamic {
       if (lane === null) return this.perQueryAnswer(entry, q, msg);
       if (lane.plain) {
         const set = plainSet(entry.node, qtype);
-        if (set !== undefined) {
-          this.hit = set;
-          return RRSET_HIT;
-        }
-        return resolveSlot(lane.other);
+        if (set === undefined) return resolveSlot(lane.other);
+        this.hit = set;
+      } else {
+        const t = this.pick(lane, qtype);
+        if (t !== RRSET_HIT || !lane.fixed) return t;
       }
-      return this.pick(lane, qtype);
+      // The node's own RRset, whatever the pools do: the next query for it is answered from the flat table.
+      if (lane === entry.exact) this.flat.add(q, msg, entry.tables.statIndex, this.hit!);
+      return RRSET_HIT;
     }
     let off = key.charCodeAt(0) + 1;
     while (off < key.length) {
@@ -501,12 +516,12 @@ export class QueryEngine implements Dynamic {
   /** The template a query for (name, type) would be answered from right now (variants: the next one). */
   templateFor(name: Name, qtype: number): Template | undefined {
     const q = new Query();
-    q.key = name.key;
-    q.qtype = qtype;
-    q.qnameLen = name.wire.length;
-    q.questionEnd = 12 + name.wire.length + 4;
-    const msg = Buffer.alloc(q.questionEnd);
+    const msg = Buffer.alloc(12 + name.wire.length + 4);
+    msg[5] = 1; // one question
     name.wire.copy(msg, 12);
+    msg.writeUInt16BE(qtype, 12 + name.wire.length);
+    msg.writeUInt16BE(RRClass.IN, 14 + name.wire.length);
+    decodeQuery(msg, q);
     const t = this.find(q, msg);
     if (t !== RRSET_HIT) return t;
     const set = this.hit!;

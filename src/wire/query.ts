@@ -1,6 +1,7 @@
-// Decodes what an authoritative server needs from a query, by hand and without allocating beyond
-// the lookup key: the header (RFC 1035 §4.1.1), the single question (§4.1.2) and the OPT record
-// (RFC 6891 §6.1). Answer/authority records of a query are skipped, never decoded.
+// Decodes what an authoritative server needs from a query, by hand and without allocating: the
+// header (RFC 1035 §4.1.1), the single question (§4.1.2) with a hash of its name, and the OPT record
+// (RFC 6891 §6.1). Answer/authority records of a query are skipped, never decoded. The name's lookup
+// key (a string) is made only when the flat answer table cannot answer (Query.key).
 
 import { RRType } from "./constants.js";
 
@@ -25,8 +26,13 @@ export class Query {
   qnameLen = 0;
   qtype = 0;
   qclass = 0;
-  /** Lower-cased wire form of the question name as a latin1 string (see wire/name.ts). */
-  key = "";
+  /** FNV-1a (32-bit) of the lower-cased question name's wire octets (see answer/flat-answers.ts). */
+  hash = 0;
+  /** The question name as sent has an upper-case ASCII letter. */
+  upper = false;
+  /** The message the question was read from (for `key`, made only when asked for). */
+  msg: Buffer = EMPTY;
+  private keyText: string | null = "";
   edns = false;
   ednsSize = 0;
   ednsVersion = 0;
@@ -36,9 +42,42 @@ export class Query {
   ednsOptionsLen = 0;
   /** Message offset of the first byte after the question. */
   questionEnd = 0;
+
+  /**
+   * Lower-cased wire form of the question name as a latin1 string (see wire/name.ts): the lookup key.
+   * Made on first use, so a query answered from the flat table (answer/flat-answers.ts) makes none.
+   */
+  get key(): string {
+    if (this.keyText === null) this.keyText = makeKey(this.msg, this.qnameLen, this.upper);
+    return this.keyText;
+  }
+
+  set key(k: string) {
+    this.keyText = k;
+  }
+
+  /** Forget the key of the previous question (decodeQuery). */
+  clearKey(): void {
+    this.keyText = null;
+  }
 }
 
+const EMPTY = Buffer.alloc(0);
+
 const scratch = Buffer.allocUnsafe(255);
+
+function makeKey(msg: Buffer, len: number, upper: boolean): string {
+  if (!upper) return msg.toString("latin1", 12, 12 + len);
+  for (let i = 0; i < len; i++) {
+    const c = msg[12 + i]!;
+    scratch[i] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+  }
+  return scratch.toString("latin1", 0, len);
+}
+
+/** FNV-1a's offset basis and prime (32-bit). */
+const FNV_BASIS = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
 
 /** Skip a possibly compressed name starting at `off`; returns the offset after it, or -1 if malformed. */
 function skipName(msg: Buffer, off: number, end: number): number {
@@ -85,32 +124,32 @@ export function decodeQuery(msg: Buffer, q: Query): Verdict {
   }
   if (qd === 1) {
     // The question name: plain labels only (a pointer here could only point into the header).
-    // Most names arrive in lower case: then the key is the bytes as sent; else fold a copy.
+    // Its hash is of the lower-cased octets; the key string is made only if asked for (Query.key).
     let upper = false;
+    let h = FNV_BASIS;
     for (;;) {
       if (off >= end) return Verdict.FORMERR;
       const len = msg[off]!;
       if (len > 63 || off + len + 1 > end) return Verdict.FORMERR;
+      h = Math.imul(h ^ len, FNV_PRIME);
       for (let i = off + 1, stop = off + 1 + len; i < stop; i++) {
-        const c = msg[i]!;
-        if (c >= 0x41 && c <= 0x5a) upper = true;
+        let c = msg[i]!;
+        if (c >= 0x41 && c <= 0x5a) {
+          upper = true;
+          c |= 0x20;
+        }
+        h = Math.imul(h ^ c, FNV_PRIME);
       }
       off += len + 1;
       if (off - 12 > 255) return Verdict.FORMERR;
       if (len === 0) break;
     }
     if (off + 4 > end) return Verdict.FORMERR;
-    const total = off - 12;
-    q.qnameLen = total;
-    if (upper) {
-      for (let i = 0; i < total; i++) {
-        const c = msg[12 + i]!;
-        scratch[i] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
-      }
-      q.key = scratch.toString("latin1", 0, total);
-    } else {
-      q.key = msg.toString("latin1", 12, off);
-    }
+    q.qnameLen = off - 12;
+    q.hash = h;
+    q.upper = upper;
+    q.msg = msg;
+    q.clearKey();
     q.qtype = (msg[off]! << 8) | msg[off + 1]!;
     q.qclass = (msg[off + 2]! << 8) | msg[off + 3]!;
     off += 4;

@@ -105,6 +105,28 @@ export function writeRRsetAnswer(q: Query, msg: Buffer, set: { type: number; cla
   return out;
 }
 
+/**
+ * The answer held in a flat table (answer/flat-answers.ts): `count` records, `bodyLen` octets at
+ * `src[body…]`, each a pointer to the question, type, class, TTL and RDATA — the very octets
+ * writeRRsetAnswer writes for that RRset, and cut the same way when it does not fit (TC, no records).
+ */
+export function writeFlatAnswer(q: Query, msg: Buffer, src: Uint8Array, body: number, bodyLen: number, count: number, limit: number): Buffer {
+  const qEnd = q.questionEnd;
+  const optLen = q.edns ? OPT_LEN : 0;
+  const fits = qEnd + bodyLen + optLen <= limit;
+  const out = Buffer.allocUnsafe(fits ? qEnd + bodyLen + optLen : qEnd + optLen);
+  writeHeader(out, q, fits ? 0x8400 : 0x8600, fits ? count : 0, 0, 0); // QR AA (and TC)
+  for (let i = 12; i < qEnd; i++) out[i] = msg[i]!;
+  let o = qEnd;
+  if (fits) {
+    if (bodyLen <= 128) for (let k = 0; k < bodyLen; k++) out[o + k] = src[body + k]!;
+    else out.set(src.subarray(body, body + bodyLen), o);
+    o += bodyLen;
+  }
+  if (q.edns) writeOpt(out, o, q, 0, null);
+  return out;
+}
+
 function writeHeader(out: Buffer, q: Query, flags: number, an: number, ns: number, ar: number): void {
   const f = flags | (q.flags & COPIED_FLAGS);
   const arOut = q.edns ? ar + 1 : ar;

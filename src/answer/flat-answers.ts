@@ -1,0 +1,162 @@
+// The answers most queries get, in one flat table: (question name, type) → the answer records' wire
+// octets, in one byte arena found through an open-addressing hash table of int32 pairs. A query the
+// table holds costs a hash of its name (made while decodeQuery reads it), one or two probes and a
+// comparison of the name's octets, then a copy: no lookup-key string, no Map, and no walk through
+// name entry, node, RRset and RDATA objects spread over a heap of a million names, where each hop is
+// a cache miss (bench/README.md, "Zone size").
+//
+// It holds only answers that never change while the engine lives: a name's own RRset written
+// straight after the question (QueryEngine.find adds one when it answers so, from a lane that reads
+// no pool). A reload builds a new engine and with it a new table. Filled on first query, so it costs
+// nothing at load; it stops taking entries at `maxBytes` of arena (the rest are answered by find).
+
+import type { Query } from "../wire/query.js";
+import type { RRset } from "../zone/rr.js";
+
+/** Record layout in the arena: type, zone counter index, RR count, body length, name length, name, body. */
+const TYPE = 0;
+const ZONE = 2;
+const COUNT = 4;
+const BODY_LEN = 6;
+const NAME_LEN = 8;
+const NAME = 9;
+
+/** Spreads the query type over the hash (the golden-ratio multiplier). */
+const TYPE_MIX = 0x9e3779b1 | 0;
+
+export class FlatAnswers {
+  /** Pairs: [hash, arena offset + 1]; offset 0 marks an empty slot. */
+  private table = new Int32Array(2 * 1024);
+  private count = 0;
+  private arena = new Uint8Array(64 * 1024);
+  private used = 0;
+
+  constructor(private readonly maxBytes = 32 * 1024 * 1024) {}
+
+  /** Entries held. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Arena octets in use. */
+  get bytes(): number {
+    return this.used;
+  }
+
+  /** The arena offset of the answer to q's question (decoded from msg), or -1. */
+  find(q: Query, msg: Buffer): number {
+    const h = q.hash ^ Math.imul(q.qtype, TYPE_MIX);
+    const table = this.table;
+    const mask = table.length - 1;
+    const arena = this.arena;
+    const nameLen = q.qnameLen;
+    for (let i = (h << 1) & mask; ; i = (i + 2) & mask) {
+      const at = table[i + 1]!;
+      if (at === 0) return -1;
+      if (table[i] !== h) continue;
+      const r = at - 1;
+      if (((arena[r + TYPE]! << 8) | arena[r + TYPE + 1]!) !== q.qtype || arena[r + NAME_LEN] !== nameLen) continue;
+      if (sameName(arena, r + NAME, msg, nameLen)) return r;
+    }
+  }
+
+  /** Hold the answer `set` (the node's own RRset, written as writeRRsetAnswer does) for q's question. */
+  add(q: Query, msg: Buffer, zoneIndex: number, set: RRset): void {
+    const rdatas = set.rdatas;
+    let bodyLen = 0;
+    for (const rd of rdatas) bodyLen += 12 + rd.length;
+    const nameLen = q.qnameLen;
+    const size = NAME + nameLen + bodyLen;
+    if (bodyLen > 0xffff || rdatas.length > 0xffff || zoneIndex > 0xffff || this.find(q, msg) >= 0) return;
+    if (this.used + size > this.arena.length && !this.growArena(this.used + size)) return;
+    if (2 * (this.count + 1) > this.table.length / 2) this.growTable();
+    const a = this.arena;
+    const r = this.used;
+    put16(a, r + TYPE, q.qtype);
+    put16(a, r + ZONE, zoneIndex);
+    put16(a, r + COUNT, rdatas.length);
+    put16(a, r + BODY_LEN, bodyLen);
+    a[r + NAME_LEN] = nameLen;
+    for (let i = 0; i < nameLen; i++) {
+      const c = msg[12 + i]!;
+      a[r + NAME + i] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+    }
+    let o = r + NAME + nameLen;
+    const ttl = set.ttl >>> 0;
+    for (const rd of rdatas) {
+      a[o] = 0xc0; // a pointer to the question name (offset 12)
+      a[o + 1] = 0x0c;
+      put16(a, o + 2, set.type);
+      put16(a, o + 4, set.class);
+      put16(a, o + 6, ttl >>> 16);
+      put16(a, o + 8, ttl & 0xffff);
+      put16(a, o + 10, rd.length);
+      a.set(rd, o + 12);
+      o += 12 + rd.length;
+    }
+    this.used = o;
+    this.insert(q.hash ^ Math.imul(q.qtype, TYPE_MIX), r);
+    this.count++;
+  }
+
+  /** The arena and where a found record's parts are, for writeFlatAnswer. */
+  get octets(): Uint8Array {
+    return this.arena;
+  }
+
+  zoneOf(r: number): number {
+    return (this.arena[r + ZONE]! << 8) | this.arena[r + ZONE + 1]!;
+  }
+
+  countOf(r: number): number {
+    return (this.arena[r + COUNT]! << 8) | this.arena[r + COUNT + 1]!;
+  }
+
+  bodyLenOf(r: number): number {
+    return (this.arena[r + BODY_LEN]! << 8) | this.arena[r + BODY_LEN + 1]!;
+  }
+
+  bodyOf(r: number): number {
+    return r + NAME + this.arena[r + NAME_LEN]!;
+  }
+
+  private insert(h: number, r: number): void {
+    const table = this.table;
+    const mask = table.length - 1;
+    let i = (h << 1) & mask;
+    while (table[i + 1] !== 0) i = (i + 2) & mask;
+    table[i] = h;
+    table[i + 1] = r + 1;
+  }
+
+  private growTable(): void {
+    const old = this.table;
+    this.table = new Int32Array(old.length * 2);
+    for (let i = 0; i < old.length; i += 2) if (old[i + 1] !== 0) this.insert(old[i]!, old[i + 1]! - 1);
+  }
+
+  private growArena(need: number): boolean {
+    if (need > this.maxBytes) return false;
+    let n = this.arena.length;
+    while (n < need) n *= 2;
+    const next = new Uint8Array(Math.min(n, this.maxBytes));
+    next.set(this.arena.subarray(0, this.used));
+    this.arena = next;
+    return true;
+  }
+}
+
+function put16(a: Uint8Array, at: number, v: number): void {
+  a[at] = v >>> 8;
+  a[at + 1] = v;
+}
+
+/** The stored (lower-case) name equals the question name at msg[12…], ASCII case folded. */
+function sameName(a: Uint8Array, at: number, msg: Buffer, len: number): boolean {
+  for (let i = 0; i < len; i++) {
+    let c = msg[12 + i]!;
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== a[at + i]) return false;
+  }
+  return true;
+}
