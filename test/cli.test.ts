@@ -231,6 +231,24 @@ describe("hadns serve", () => {
     expect(linesAfterStart(s)).toEqual(["stopping on SIGTERM", "stopped"]);
   }, 30_000);
 
+  it("answers a big zone while its answers compile in slices, then logs once they are all compiled", async () => {
+    // 40,000 names with an MX each: compiling their answers takes many 5 ms slices.
+    const units = Array.from({ length: 40_000 }, (_, i) => `h${i} A 192.0.2.${i % 250}\nh${i} MX 10 mail`).join("\n");
+    const file = write("big.test.zone", `$ORIGIN big.test.\n$TTL 300\n@ SOA ns1 hostmaster 1 7200 900 1209600 300\n@ NS ns1\nns1 A 192.0.2.1\nmail A 192.0.2.25\n${units}\n`);
+    const s = await serve(["--zone", file, "--listen", "127.0.0.1:0"]);
+    try {
+      // Asked at once, from the far end of the zone: compiled for this query, the answer complete.
+      const r = await digParsed("127.0.0.1", s.port, ["+norec", "h39999.big.test", "MX"]);
+      expect(r.answer.map((x) => `${x.name} ${x.type} ${x.data}`)).toEqual(["h39999.big.test. MX 10 mail.big.test."]);
+      expect(r.additional.map((x) => `${x.name} ${x.type} ${x.data}`)).toEqual(["mail.big.test. A 192.0.2.25"]);
+      const deadline = Date.now() + 20_000;
+      while (!s.lines().some((l) => l.msg === "all answers compiled") && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+      expect(s.lines().find((l) => l.msg === "all answers compiled")).toMatchObject({ level: 30, ms: expect.any(Number) });
+    } finally {
+      expect(await s.stop("SIGTERM")).toBe(0);
+    }
+  }, 30_000);
+
   it("stops on SIGINT with exit 0, from --zone alone", async () => {
     const s = await serve(["--zone", "zones/example.test.zone", "--listen", "127.0.0.1:0"]);
     expect(s.start.zones.map((z) => z.origin)).toEqual(["example.test."]);

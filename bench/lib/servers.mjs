@@ -83,6 +83,15 @@ async function startPinned({ name, argv, core, host, port, origin, logFile, time
     port,
     readySeconds: NaN,
     log: () => fs.readFileSync(logFile, "utf8"),
+    /** Seconds from spawn until the log holds `text` (polled every 20 ms); throws after timeoutMs. */
+    async waitForLog(text) {
+      while (!handle.log().includes(text)) {
+        if (exited) throw new Error(`${name} exited (${JSON.stringify(exited)}) before logging "${text}"; log ${logFile}:\n${handle.log()}`);
+        if (Date.now() > deadline) throw new Error(`${name} did not log "${text}" within ${timeoutMs / 1000} s; log ${logFile}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return Number(process.hrtime.bigint() - started) / 1e9;
+    },
     async stop() {
       if (exited) return exited;
       child.kill("SIGTERM");
@@ -129,12 +138,12 @@ export function snapshotDist(outDir) {
   return path.join(dest, "dist/cli/main.js");
 }
 
-export async function startHadns({ zoneFile, configFile, origin, core, outDir, host = "127.0.0.1", nodeFlags = [], via = hadnsLauncher(), cli = HADNS_CLI, workers = 1, timeoutMs }) {
+export async function startHadns({ zoneFile, configFile, origin, core, outDir, host = "127.0.0.1", nodeFlags = [], via = hadnsLauncher(), cli = HADNS_CLI, workers = 1, timeoutMs, logLevel = "warn" }) {
   const port = await freePort(host);
   const inputs = configFile && via === "cli" ? ["--config", configFile] : ["--zone", zoneFile];
   if (workers !== 1 && via !== "cli") throw new Error("--workers needs the built CLI (npm run build)");
   const script = via === "cli"
-    ? [cli, "serve", ...inputs, "--listen", `${host}:${port}`, "--log-level", "warn", ...(workers !== 1 ? ["--workers", String(workers)] : [])]
+    ? [cli, "serve", ...inputs, "--listen", `${host}:${port}`, "--log-level", logLevel, ...(workers !== 1 ? ["--workers", String(workers)] : [])]
     : [STARTER, "--zone", zoneFile, "--listen", `${host}:${port}`];
   const h = await startPinned({
     name: "hadns",

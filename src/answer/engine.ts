@@ -128,6 +128,7 @@ export class QueryEngine implements Dynamic {
   /** Names whose answers are not compiled yet (deferCompile); a query for one compiles it first. */
   private uncompiled: NameEntry[] = [];
   private nextUncompiled = 0;
+  private backgroundStopped = false;
   /** Off only for bench/metrics-overhead.mjs (HADNS_NO_QUERY_STATS=1), to measure what counting costs. */
   private readonly countQueries: boolean;
   /** The RRset find() chose when it returned RRSET_HIT. */
@@ -180,9 +181,21 @@ export class QueryEngine implements Dynamic {
     return true;
   }
 
-  /** compileRemaining in slices of `sliceMs`, yielding to the event loop between them. */
-  async compileInBackground(sliceMs = 5): Promise<void> {
-    while (!this.compileRemaining(sliceMs)) await new Promise((r) => setImmediate(r));
+  /**
+   * compileRemaining in slices of `sliceMs`, yielding to the event loop between them. True once every
+   * answer is compiled; false if stopCompiling() came first (the rest compile on their first query).
+   */
+  async compileInBackground(sliceMs = 5): Promise<boolean> {
+    while (!this.compileRemaining(sliceMs)) {
+      await new Promise((r) => setImmediate(r));
+      if (this.backgroundStopped) return false;
+    }
+    return true;
+  }
+
+  /** End compileInBackground: this engine was replaced, or the process is stopping. */
+  stopCompiling(): void {
+    this.backgroundStopped = true;
   }
 
   private compileEntry(entry: NameEntry): void {

@@ -149,7 +149,8 @@ class Replica {
     this.checkSame(inputs, m.zones);
     try {
       this.pools = this.makePools(inputs.pools);
-      this.engine = buildAnswers(inputs, this.pools, this.stats, false);
+      // Compiled in slices once answering, as in a single process (runtime.ts boot).
+      this.engine = buildAnswers(inputs, this.pools, this.stats, true);
     } catch (e) {
       // A bug, not bad input (that is caught above): say so before the primary sees the exit.
       return this.fatal(`cannot build the answers: ${(e as Error).stack ?? String(e)}`);
@@ -169,6 +170,7 @@ class Replica {
     }
     send({ t: "listening", listening: server.listening });
     this.log.debug({ ms: Date.now() - t0 }, `worker ${this.opts.index} answering`);
+    void this.engine.compileInBackground();
     this.reportTimer = setInterval(() => this.report(), COUNTERS_EVERY_MS);
     this.reportTimer.unref();
   }
@@ -193,6 +195,7 @@ class Replica {
       const pools = this.makePools(next.pools);
       engine = buildAnswers(next, pools, this.stats, true);
       this.pools = pools;
+      this.engine?.stopCompiling();
       this.engine = engine;
       this.server?.setEngine(engine);
     } catch (e) {
