@@ -131,11 +131,11 @@ static ub_t* get_handle(napi_env env, napi_value v) {
 
 // open(host: string, port: number, ipv6: boolean, cb: Function)
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc < 4) {
-    napi_throw_type_error(env, NULL, "open(host, port, ipv6, cb)");
+    napi_throw_type_error(env, NULL, "open(host, port, ipv6, cb[, reusePort])");
     return NULL;
   }
   char host[128];
@@ -148,6 +148,10 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   napi_get_value_int32(env, argv[1], &port);
   bool v6 = false;
   napi_get_value_bool(env, argv[2], &v6);
+  // SO_REUSEPORT: each worker of --workers N binds its own socket to the one port, and the kernel
+  // spreads the clients over them (by address and port).
+  bool reuse_port = false;
+  if (argc >= 5) napi_get_value_bool(env, argv[4], &reuse_port);
 
   struct sockaddr_storage ss;
   socklen_t sl;
@@ -172,6 +176,11 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
   setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
   if (v6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+    int e = errno;
+    close(fd);
+    return throw_errno(env, e, "udp-batch SO_REUSEPORT:");
+  }
   if (bind(fd, (struct sockaddr*)&ss, sl) < 0) {
     int e = errno;
     close(fd);

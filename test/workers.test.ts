@@ -147,6 +147,19 @@ describe("hadns serve --workers 2", () => {
     ]);
   });
 
+  it("spreads UDP clients over the workers: each binds its own socket to the port (SO_REUSEPORT)", async () => {
+    const before = await allCounted();
+    const q = buildQuery({ id: 77, name: "www.workers.test.", type: "A" });
+    // 40 clients, each its own source port: the kernel hashes them over the two sockets.
+    const replies = await Promise.all(Array.from({ length: 40 }, () => sendUdp("127.0.0.1", srv.port, q, { timeoutMs: 3000 })));
+    expect(replies.filter((r) => r === null)).toEqual([]);
+    sent += 40;
+    const after = await allCounted();
+    const udpOnly = after.map((w, i) => w.queries - before[i]!.queries);
+    expect(udpOnly.reduce((a, b) => a + b, 0)).toBe(40);
+    for (const n of udpOnly) expect(n).toBeGreaterThan(0);
+  });
+
   it("probes each endpoint from one health checker, not one per worker", async () => {
     const ep = eps.endpoints[0]!;
     const n0 = ep.requests.length;

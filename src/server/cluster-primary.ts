@@ -25,6 +25,7 @@ import { emptyCounters, sumCounters, totalQueries, type AnswerCounters } from ".
 import { isMessage, WORKER_INDEX_ENV, type FromWorker, type HealthState, type ToWorker, type ZoneFingerprint } from "./cluster-messages.js";
 import type { ReloadResult, Runtime } from "./runtime.js";
 import type { ListenAddress, Listening, RunningServer, ServerOptions, WorkerStatus } from "./server.js";
+import { loadUdpBatch } from "./udp-native.js";
 
 /** A worker that does not exit this long after being told to stop is killed. */
 const STOP_KILL_MS = 8_000;
@@ -67,7 +68,7 @@ interface Slot {
 
 class ClusterPrimary {
   private readonly slots: Slot[];
-  private readonly listen: ListenAddress[];
+  private listen: ListenAddress[];
   private listening: Listening[] = [];
   private engine: QueryEngine;
   private started = false;
@@ -104,10 +105,14 @@ class ClusterPrimary {
     try {
       const [first, ...rest] = this.slots;
       if (this.listen.some((a) => a.port === 0)) {
-        // Port 0: the first worker has a port picked; the others ask for port 0 too, which cluster
-        // answers with the same sockets (it keys them by the address asked for). Were every worker
-        // to die at once, the sockets would close and the restarts get another port: port 0 is for tests.
+        // Port 0 (tests): the first worker has a port picked. With native UDP sockets every other
+        // worker (and any restart) binds the port it got, beside it (SO_REUSEPORT). Over dgram they
+        // ask for port 0 too, which node:cluster answers with the same socket (it keys them by the
+        // address asked for); TCP asks for the port UDP got, so it is shared either way.
         this.listening = await this.fork(first!);
+        if (process.env.HADNS_UDP !== "dgram" && loadUdpBatch() !== null) {
+          this.listen = this.listen.map((a, i) => (a.port === 0 ? { ...a, port: this.listening[2 * i]!.port } : a));
+        }
         await Promise.all(rest.map((s) => this.fork(s)));
       } else {
         this.listening = (await Promise.all(this.slots.map((s) => this.fork(s))))[0]!;

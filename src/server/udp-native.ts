@@ -16,7 +16,7 @@ import type { Answerer } from "./answerer.js";
 
 /** What native/udp-batch.c exports. */
 export interface UdpBatchBinding {
-  open(host: string, port: number, ipv6: boolean, onBatch: (count: number, droppedSends: number, lastErrno: number) => void): NativeUdpSocket;
+  open(host: string, port: number, ipv6: boolean, onBatch: (count: number, droppedSends: number, lastErrno: number) => void, reusePort?: boolean): NativeUdpSocket;
   peer(handle: unknown, slot: number): string;
   close(handle: unknown): void;
   stats(handle: unknown): Record<string, number>;
@@ -67,8 +67,11 @@ export interface NativeUdpListener {
   close(): Promise<void>;
 }
 
-/** Throws as dgram's bind would (err.code EADDRINUSE, EACCES…); EINVAL: not an IP literal the addon can bind. */
-export function listenNative(binding: UdpBatchBinding, host: string, port: number, answerer: Answerer, log: Logger): NativeUdpListener {
+/**
+ * Throws as dgram's bind would (err.code EADDRINUSE, EACCES…); EINVAL: not an IP literal the addon
+ * can bind. reusePort: SO_REUSEPORT, for the workers of --workers N, each with its own socket.
+ */
+export function listenNative(binding: UdpBatchBinding, host: string, port: number, answerer: Answerer, log: Logger, reusePort = false): NativeUdpListener {
   const ipv6 = host.includes(":");
   let closed = false;
   // Views of the shared area, made once open() returns (onBatch runs only from a later loop turn).
@@ -104,7 +107,7 @@ export function listenNative(binding: UdpBatchBinding, host: string, port: numbe
       lens[slots + i] = res.length;
     }
   };
-  const sock = binding.open(host, port, ipv6, onBatch);
+  const sock = binding.open(host, port, ipv6, onBatch, reusePort);
   handle = sock.handle;
   slots = sock.slots;
   slotSize = sock.slotSize;

@@ -9,9 +9,9 @@
 // wait beyond the current loop turn. Node has no sendmmsg, so each response is still its own syscall.
 //
 // Faster, when built: the native batched socket (udp-native.ts: recvmmsg/sendmmsg, one JS call per
-// batch of up to 64 datagrams). listenUdp uses it in a single process unless HADNS_UDP=dgram. Workers
-// of `--workers N` keep dgram: cluster shares one dgram handle between them, the addon's socket is
-// the process's own.
+// batch of up to 64 datagrams). listenUdp uses it unless HADNS_UDP=dgram. Each worker of
+// `--workers N` binds its own native socket with SO_REUSEPORT, and the kernel spreads the clients
+// over them; with dgram, node:cluster shares one socket between the workers instead.
 
 import cluster from "node:cluster";
 import dgram from "node:dgram";
@@ -30,10 +30,10 @@ let pathLogged = false;
 
 export async function listenUdp(host: string, port: number, answerer: Answerer, log: Logger): Promise<UdpListener> {
   const mode = process.env.HADNS_UDP;
-  const binding = mode === "dgram" || cluster.isWorker ? null : loadUdpBatch();
+  const binding = mode === "dgram" ? null : loadUdpBatch();
   if (binding !== null) {
     try {
-      const l = listenNative(binding, host, port, answerer, log);
+      const l = listenNative(binding, host, port, answerer, log, cluster.isWorker);
       if (!pathLogged) log.debug("UDP path: native recvmmsg/sendmmsg batches (dist/native/udp-batch.node)");
       pathLogged = true;
       return l;
@@ -44,7 +44,7 @@ export async function listenUdp(host: string, port: number, answerer: Answerer, 
       log.debug({ listener: `${host}:${port}/udp`, err: e }, "UDP: native socket cannot bind this address; node:dgram");
     }
   } else if (!pathLogged) {
-    const why = mode === "dgram" ? "HADNS_UDP=dgram" : cluster.isWorker ? "a cluster worker" : loadError;
+    const why = mode === "dgram" ? "HADNS_UDP=dgram" : loadError;
     log.debug(`UDP path: node:dgram (${why})`);
     pathLogged = true;
   }
