@@ -170,7 +170,7 @@ class Replica {
     }
     send({ t: "listening", listening: server.listening });
     this.log.debug({ ms: Date.now() - t0 }, `worker ${this.opts.index} answering`);
-    void this.engine.compileInBackground();
+    this.compileAll(this.engine);
     this.reportTimer = setInterval(() => this.report(), COUNTERS_EVERY_MS);
     this.reportTimer.unref();
   }
@@ -203,7 +203,12 @@ class Replica {
     }
     this.log.debug({ trigger, ms: Date.now() - t0 }, `worker ${this.opts.index} reloaded config and zones`);
     send({ t: "reloaded", ok: true, ms: Date.now() - t0, errors: [] });
-    void engine.compileInBackground();
+    this.compileAll(engine);
+  }
+
+  /** The answers not compiled yet, in slices between queries; a failure (a bug) is logged, never thrown. */
+  private compileAll(engine: QueryEngine): void {
+    engine.compileInBackground().catch((e: unknown) => this.log.error({ err: e }, `worker ${this.opts.index}: compiling the answers failed; names not compiled yet are compiled when first asked for`));
   }
 
   /** Files can change between the primary's read and ours: say so rather than answer differently in silence. */

@@ -310,9 +310,10 @@ class Transfers {
     // As a reload does: the name table now, the answers in slices between queries.
     const engine = buildEngine(rt.inputs.zones, { ...(rt.inputs.chaos ? { chaos: rt.inputs.chaos } : {}), pools: rt.pools.renders(), stats: rt.stats, deferCompile: true });
     rt.pools.attach(engine);
+    rt.engine.stopCompiling();
     rt.engine = engine;
     rt.server.setEngine(engine);
-    void engine.compileInBackground();
+    engine.compileInBackground().catch((e: unknown) => this.log.error({ err: e }, "compiling the answers failed; names not compiled yet are compiled when first asked for"));
     this.log.debug({ ms: Math.round((performance.now() - t0) * 10) / 10, cause }, "answers rebuilt with the new serial");
   }
 
