@@ -57,7 +57,8 @@ async function measure(o, name, zone, queries, cli) {
   // name compiles on its first query if it comes first): memory and QPS are taken once it is done.
   const compiledSeconds = name === "hadns" ? await h.waitForLog("all answers compiled") : h.readySeconds;
   const mem = processMemory(h.pid);
-  process.stderr.write(`answering in ${h.readySeconds.toFixed(2)} s, compiled in ${compiledSeconds.toFixed(2)} s, RSS ${(mem.rssKiB / 1024).toFixed(0)} MiB; dnsperf… `);
+  const compiled = name === "hadns" ? `, all compiled in ${compiledSeconds.toFixed(2)} s` : "";
+  process.stderr.write(`answering in ${h.readySeconds.toFixed(2)} s${compiled}, RSS ${(mem.rssKiB / 1024).toFixed(0)} MiB; dnsperf… `);
   try {
     if (o.warmup > 0) await runDnsperf({ port: h.port, queries, seconds: o.warmup, core: String(o.clientCore) });
     const r = await runDnsperf({ port: h.port, queries, seconds: o.duration, clients: o.clients, outstanding: o.outstanding, core: String(o.clientCore) });

@@ -1,5 +1,5 @@
-// The flat answer table (src/answer/flat-answers.ts): a name's own RRset, once answered, comes from
-// one hash table and byte arena. It must find exactly what was put in (any case of the name, any
+// The flat answer table (src/answer/flat-answers.ts): a name's own RRset (or the template of its
+// answer), once answered, comes from one hash table and byte arena. It must find exactly what was put in (any case of the name, any
 // number of names and types), stop growing at its cap, and never hold an answer that can change
 // while the engine lives (a pool's, or one that reads a pool).
 
@@ -144,6 +144,21 @@ describe("the engine's flat table", () => {
     engine.updatePool(app, RRType.A, render("198.51.100.2"));
     expect(ask("app.flat.test.", RRType.A).subarray(-4)).toEqual(Buffer.from([198, 51, 100, 2]));
     expect(ask("reads.flat.test.", RRType.A).subarray(-4)).toEqual(Buffer.from([192, 0, 2, 31]));
+    expect(engine.flat.size).toBe(2);
+  });
+
+  it("holds compiled templates of fixed lanes too (NODATA, MX with its additional), not of lanes that read a pool", () => {
+    const engine = buildEngine(zones, { pools: [{ name: app, type: RRType.A, render: render("198.51.100.1") }] });
+    const ask = (text: string, type: number) => engine.answer(queryFor(nameFromText(text).wire, type), "udp")!.toString("hex");
+    const nodata = ask("plain.flat.test.", RRType.MX);
+    const mx = ask("static.flat.test.", RRType.MX);
+    expect(engine.flat.size).toBe(2);
+    expect([ask("plain.flat.test.", RRType.MX), ask("static.flat.test.", RRType.MX)]).toEqual([nodata, mx]);
+    // The MX to the pool carries the pool's address in additional: never held, follows the pool.
+    const before = ask("reads.flat.test.", RRType.MX);
+    expect(before).toContain(Buffer.from([198, 51, 100, 1]).toString("hex"));
+    engine.updatePool(app, RRType.A, render("198.51.100.2"));
+    expect(ask("reads.flat.test.", RRType.MX)).toContain(Buffer.from([198, 51, 100, 2]).toString("hex"));
     expect(engine.flat.size).toBe(2);
   });
 });

@@ -452,6 +452,8 @@ export class QueryEngine implements Dynamic {
     const r = flat.find(q, msg);
     if (r >= 0) {
       this.lastZone = flat.zoneOf(r);
+      const held = flat.templateOf(r);
+      if (held !== null) return writeAnswer(q, msg, held, limit);
       return writeFlatAnswer(q, msg, flat.octets, flat.bodyOf(r), flat.bodyLenOf(r), flat.countOf(r), limit);
     }
     const t = this.find(q, msg);
@@ -469,16 +471,26 @@ export class QueryEngine implements Dynamic {
       if (!entry.compiled) this.compileEntry(entry);
       const lane = qtype === RRType.DS && entry.parentDs ? entry.parentDs : entry.exact;
       if (lane === null) return this.perQueryAnswer(entry, q, msg);
+      // An answer of a lane that reads no pool stays as it is: the next query for this name and
+      // type is answered from the flat table (the node's own RRset, or the template).
+      const hold = lane === entry.exact && lane.fixed;
       if (lane.plain) {
         const set = plainSet(entry.node, qtype);
-        if (set === undefined) return resolveSlot(lane.other);
+        if (set === undefined) {
+          const t = resolveSlot(lane.other);
+          if (hold) this.flat.addTemplate(q, msg, entry.tables.statIndex, t);
+          return t;
+        }
         this.hit = set;
       } else {
         const t = this.pick(lane, qtype);
-        if (t !== RRSET_HIT || !lane.fixed) return t;
+        if (!hold) return t;
+        if (t !== RRSET_HIT) {
+          this.flat.addTemplate(q, msg, entry.tables.statIndex, t);
+          return t;
+        }
       }
-      // The node's own RRset, whatever the pools do: the next query for it is answered from the flat table.
-      if (lane === entry.exact) this.flat.add(q, msg, entry.tables.statIndex, this.hit!);
+      if (hold) this.flat.add(q, msg, entry.tables.statIndex, this.hit!);
       return RRSET_HIT;
     }
     let off = key.charCodeAt(0) + 1;

@@ -5,21 +5,27 @@
 // name entry, node, RRset and RDATA objects spread over a heap of a million names, where each hop is
 // a cache miss (bench/README.md, "Zone size").
 //
-// It holds only answers that never change while the engine lives: a name's own RRset written
-// straight after the question (QueryEngine.find adds one when it answers so, from a lane that reads
-// no pool). A reload builds a new engine and with it a new table. Filled on first query, so it costs
-// nothing at load; it stops taking entries at `maxBytes` of arena (the rest are answered by find).
+// It holds only answers that never change while the engine lives, for names that exist: a name's
+// own RRset written straight after the question, or else the compiled template find chose (NODATA,
+// an MX with its additional section, a CNAME chain…), each from a lane that reads no pool. A reload
+// builds a new engine and with it a new table. Filled on first query, so it costs nothing at load;
+// it stops taking entries at `maxBytes` of arena (the rest are answered by find).
 
 import type { Query } from "../wire/query.js";
 import type { RRset } from "../zone/rr.js";
+import type { Template } from "./template.js";
 
-/** Record layout in the arena: type, zone counter index, RR count, body length, name length, name, body. */
+/**
+ * Record layout in the arena: type, zone counter index, RR count, body length, name length, name,
+ * body. An RR count of TEMPLATE marks a template entry: its 4-byte body is an index in `templates`.
+ */
 const TYPE = 0;
 const ZONE = 2;
 const COUNT = 4;
 const BODY_LEN = 6;
 const NAME_LEN = 8;
 const NAME = 9;
+const TEMPLATE = 0xffff;
 
 /** Spreads the query type over the hash (the golden-ratio multiplier). */
 const TYPE_MIX = 0x9e3779b1 | 0;
@@ -30,6 +36,7 @@ export class FlatAnswers {
   private count = 0;
   private arena = new Uint8Array(64 * 1024);
   private used = 0;
+  private readonly templates: Template[] = [];
 
   constructor(private readonly maxBytes = 32 * 1024 * 1024) {}
 
@@ -65,23 +72,11 @@ export class FlatAnswers {
     const rdatas = set.rdatas;
     let bodyLen = 0;
     for (const rd of rdatas) bodyLen += 12 + rd.length;
-    const nameLen = q.qnameLen;
-    const size = NAME + nameLen + bodyLen;
-    if (bodyLen > 0xffff || rdatas.length > 0xffff || zoneIndex > 0xffff || this.find(q, msg) >= 0) return;
-    if (this.used + size > this.arena.length && !this.growArena(this.used + size)) return;
-    if (2 * (this.count + 1) > this.table.length / 2) this.growTable();
+    if (bodyLen > 0xffff || rdatas.length >= TEMPLATE) return;
+    const r = this.start(q, msg, zoneIndex, bodyLen, rdatas.length);
+    if (r < 0) return;
+    let o = r + NAME + q.qnameLen;
     const a = this.arena;
-    const r = this.used;
-    put16(a, r + TYPE, q.qtype);
-    put16(a, r + ZONE, zoneIndex);
-    put16(a, r + COUNT, rdatas.length);
-    put16(a, r + BODY_LEN, bodyLen);
-    a[r + NAME_LEN] = nameLen;
-    for (let i = 0; i < nameLen; i++) {
-      const c = msg[12 + i]!;
-      a[r + NAME + i] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
-    }
-    let o = r + NAME + nameLen;
     const ttl = set.ttl >>> 0;
     for (const rd of rdatas) {
       a[o] = 0xc0; // a pointer to the question name (offset 12)
@@ -94,7 +89,51 @@ export class FlatAnswers {
       a.set(rd, o + 12);
       o += 12 + rd.length;
     }
-    this.used = o;
+    this.finish(q, r, o);
+  }
+
+  /** Hold the template `t` as the answer to q's question (written by writeAnswer). */
+  addTemplate(q: Query, msg: Buffer, zoneIndex: number, t: Template): void {
+    const r = this.start(q, msg, zoneIndex, 4, TEMPLATE);
+    if (r < 0) return;
+    const at = r + NAME + q.qnameLen;
+    const index = this.templates.push(t) - 1;
+    put16(this.arena, at, index >>> 16);
+    put16(this.arena, at + 2, index & 0xffff);
+    this.finish(q, r, at + 4);
+  }
+
+  /** The template of a template entry, or null for an RRset entry. */
+  templateOf(r: number): Template | null {
+    if (this.countOf(r) !== TEMPLATE) return null;
+    const a = this.arena;
+    const at = r + NAME + a[r + NAME_LEN]!;
+    return this.templates[((a[at]! << 24) | (a[at + 1]! << 16) | (a[at + 2]! << 8) | a[at + 3]!) >>> 0]!;
+  }
+
+  /** Room and the head of a new entry for q's question; -1 when it is held already or does not fit. */
+  private start(q: Query, msg: Buffer, zoneIndex: number, bodyLen: number, count: number): number {
+    const nameLen = q.qnameLen;
+    const size = NAME + nameLen + bodyLen;
+    if (zoneIndex > 0xffff || this.find(q, msg) >= 0) return -1;
+    if (this.used + size > this.arena.length && !this.growArena(this.used + size)) return -1;
+    if (2 * (this.count + 1) > this.table.length / 2) this.growTable();
+    const a = this.arena;
+    const r = this.used;
+    put16(a, r + TYPE, q.qtype);
+    put16(a, r + ZONE, zoneIndex);
+    put16(a, r + COUNT, count);
+    put16(a, r + BODY_LEN, bodyLen);
+    a[r + NAME_LEN] = nameLen;
+    for (let i = 0; i < nameLen; i++) {
+      const c = msg[12 + i]!;
+      a[r + NAME + i] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+    }
+    return r;
+  }
+
+  private finish(q: Query, r: number, end: number): void {
+    this.used = end;
     this.insert(q.hash ^ Math.imul(q.qtype, TYPE_MIX), r);
     this.count++;
   }
