@@ -36,8 +36,18 @@ describe("http probe", () => {
     expect(req.headers.host).toBe(`app.example.test:${http.port}`);
     expect(req.headers.authorization).toBe("Bearer t0k");
     expect(req.headers["user-agent"]).toMatch(/^hadns-health/);
-    expect(req.headers.connection).toBe("close");
     expect(req.url).toBe("/health");
+  });
+
+  it("opens a connection per probe and closes it once the answer is read", async () => {
+    await h2.set("ok");
+    const before = h2.connections;
+    for (let i = 0; i < 3; i++) expect(await runProbe(web(), "127.0.0.2")).toMatchObject({ ok: true });
+    expect(h2.connections - before).toBe(3);
+    // Closed by the probe (no Connection: close: undici's notice of it cost CPU), none left open.
+    const deadline = Date.now() + 2000;
+    while (h2.openSockets > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(h2.openSockets).toBe(0);
   });
 
   it("uses the probed address as Host when no host is set", async () => {
