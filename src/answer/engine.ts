@@ -1,7 +1,9 @@
 // The compiled answer table and the query path. Everything a query can be answered with is built
 // when the zones or a pool's health change: per name, per type, the response sections as wire
 // bytes. A query decodes its question, finds its lane with one map lookup (or a walk up to the
-// closest encloser for names that do not exist), and copies bytes. Only names below a DNAME need
+// closest encloser for names that do not exist), and copies bytes; an answer that cannot change
+// while this engine lives is then held in the flat table (flat-answers.ts), found by a hash of the
+// question's octets the next time. Only names below a DNAME need
 // per-query work (the synthesized CNAME holds the query name); those answers are cached.
 //
 // A pool change recompiles only the lanes whose answers read the pool's node (the pool's own name,
@@ -133,7 +135,7 @@ export class QueryEngine implements Dynamic {
   private readonly countQueries: boolean;
   /** The RRset find() chose when it returned RRSET_HIT. */
   private hit: RRset | null = null;
-  /** Names' own RRsets as answered once, for the next query of that name and type. */
+  /** Answers of names that exist (their own RRset, or a template) as answered once, for the next query of that name and type. */
   readonly flat = new FlatAnswers();
 
   constructor(zones: Zone[], opts: EngineOptions = {}) {
