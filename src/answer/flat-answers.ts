@@ -11,7 +11,9 @@
 // builds a new engine and with it a new table. Filled on first query, so it costs nothing at load;
 // it stops taking entries at `maxBytes` of arena (the rest are answered by find).
 
+import { foldAscii } from "../wire/name.js";
 import type { Query } from "../wire/query.js";
+import { rrsetRecordsLength, writeRRsetRecords } from "../wire/response.js";
 import type { RRset } from "../zone/rr.js";
 import type { Template } from "./template.js";
 
@@ -74,27 +76,11 @@ export class FlatAnswers {
 
   /** Hold the answer `set` (the node's own RRset, written as writeRRsetAnswer does) for q's question. */
   add(q: Query, msg: Buffer, zoneIndex: number, set: RRset): void {
-    const rdatas = set.rdatas;
-    let bodyLen = 0;
-    for (const rd of rdatas) bodyLen += 12 + rd.length;
-    if (bodyLen > 0xffff || rdatas.length >= TEMPLATE) return;
-    const r = this.start(q, msg, zoneIndex, bodyLen, rdatas.length);
+    const bodyLen = rrsetRecordsLength(set);
+    if (bodyLen > 0xffff || set.rdatas.length >= TEMPLATE) return;
+    const r = this.start(q, msg, zoneIndex, bodyLen, set.rdatas.length);
     if (r < 0) return;
-    let o = r + NAME + q.qnameLen;
-    const a = this.arena;
-    const ttl = set.ttl >>> 0;
-    for (const rd of rdatas) {
-      a[o] = 0xc0; // a pointer to the question name (offset 12)
-      a[o + 1] = 0x0c;
-      put16(a, o + 2, set.type);
-      put16(a, o + 4, set.class);
-      put16(a, o + 6, ttl >>> 16);
-      put16(a, o + 8, ttl & 0xffff);
-      put16(a, o + 10, rd.length);
-      a.set(rd, o + 12);
-      o += 12 + rd.length;
-    }
-    this.finish(q, r, o);
+    this.finish(q, r, writeRRsetRecords(this.arena, r + NAME + q.qnameLen, set));
   }
 
   /** Hold the template `t` as the answer to q's question (written by writeAnswer). */
@@ -130,10 +116,8 @@ export class FlatAnswers {
     put16(a, r + COUNT, count);
     put16(a, r + BODY_LEN, bodyLen);
     a[r + NAME_LEN] = nameLen;
-    for (let i = 0; i < nameLen; i++) {
-      const c = msg[12 + i]!;
-      a[r + NAME + i] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
-    }
+    msg.copy(a, r + NAME, 12, 12 + nameLen);
+    foldAscii(a, r + NAME, r + NAME + nameLen);
     return r;
   }
 

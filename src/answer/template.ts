@@ -2,7 +2,7 @@
 // needed to finish it per query (pointer relocations, RRset boundaries for truncation).
 
 import { Flag, RRType } from "../wire/constants.js";
-import { edeOption } from "../wire/response.js";
+import { edeOption, rrsetRecordsLength, writeRRsetRecords } from "../wire/response.js";
 import { BodyWriter } from "../wire/body-writer.js";
 import type { Name } from "../wire/name.js";
 import type { Outcome, OutRRset } from "./outcome.js";
@@ -109,20 +109,9 @@ class CompiledTemplate implements Template {
  * NOERROR, AA, with `set` as its only RRset.
  */
 export function simpleAnswerTemplate(outcome: Outcome, set: OutRRset, questionSuffix: Name): Template {
-  let size = 0;
-  for (const rd of set.rdatas) size += 12 + rd.length;
+  const size = rrsetRecordsLength(set);
   const body = Buffer.allocUnsafe(size);
-  let o = 0;
-  for (const rd of set.rdatas) {
-    body[o] = 0xc0;
-    body[o + 1] = 0x0c;
-    body.writeUInt16BE(set.type, o + 2);
-    body.writeUInt16BE(set.class, o + 4);
-    body.writeUInt32BE(set.ttl >>> 0, o + 6);
-    body.writeUInt16BE(rd.length, o + 10);
-    rd.copy(body, o + 12);
-    o += 12 + rd.length;
-  }
+  writeRRsetRecords(body, 0, set);
   const n = set.rdatas.length;
   return new CompiledTemplate(
     Flag.QR | Flag.AA | (outcome.rcode & 0xf),

@@ -40,8 +40,12 @@ export class NameError extends Error {}
 export const MAX_NAME_WIRE = 255;
 export const MAX_LABEL = 63;
 
-/** Fold ASCII A-Z to a-z in place (DNS names compare case-insensitively only for ASCII, RFC 4343). */
-export function foldAscii(buf: Buffer, start = 0, end = buf.length): Buffer {
+/**
+ * Fold ASCII A-Z to a-z in place (DNS names compare case-insensitively only for ASCII, RFC 4343).
+ * The per-query loops (wire/query.ts makeKey and decodeQuery, answer/flat-answers.ts sameName)
+ * fold inline: through a shared per-octet helper the flat-table path measured ~10 % slower.
+ */
+export function foldAscii<T extends Uint8Array>(buf: T, start = 0, end = buf.length): T {
   for (let i = start; i < end; i++) {
     const c = buf[i]!;
     if (c >= 0x41 && c <= 0x5a) buf[i] = c | 0x20;
