@@ -46,7 +46,26 @@ interface LaneSource {
   suffix: Name;
   /** Only these types get their own template (DS at a cut); otherwise every type the answer read. */
   only?: number[];
+  /** Node keys of the pools the last fill read (none: the lane is fixed). */
+  poolKeys?: string[];
+  /** The fills made so far, by the pool answers they read (see QueryEngine.refillLane). */
+  fills?: LaneFill[];
 }
+
+/** What fillLane puts in a lane, kept with the pool answers it was made from. */
+interface LaneFill {
+  renders: PoolRender[];
+  types: number[];
+  slots: Array<Slot | RRset>;
+  direct: number;
+  other: Slot;
+}
+
+/**
+ * Fills kept per lane: a pool flipping between its primary and its secondary (or any few states)
+ * finds its lanes already compiled for the state it returns to. Past this many, the oldest goes.
+ */
+const FILLS_KEPT = 8;
 
 /** Answers for one way of landing: a slot per type that matters, one for every other type. */
 interface Lane {
@@ -137,6 +156,8 @@ export class QueryEngine implements Dynamic {
   private hit: RRset | null = null;
   /** Answers of names that exist (their own RRset, or a template) as answered once, for the next query of that name and type. */
   readonly flat = new FlatAnswers();
+  /** Lanes refilled after pool changes: compiled anew, or a fill kept from an earlier state (refillLane). */
+  readonly refills = { compiled: 0, reused: 0 };
 
   constructor(zones: Zone[], opts: EngineOptions = {}) {
     this.zones = zones;
@@ -231,7 +252,7 @@ export class QueryEngine implements Dynamic {
     if (!this.pools.get(name.key)?.has(type)) throw new Error(`no pool at ${name.key} type ${type}`);
     this.setPoolRender(name.key, type, render);
     const lanes = [...(this.dependents.get(name.key) ?? [])];
-    for (const lane of lanes) this.fillLane(lane, lane.source!);
+    for (const lane of lanes) this.refillLane(lane, lane.source!);
     // lru-cache clears its whole backing store even when empty: ~25 us of a ~29 us pool change (bench/FLIPS.md).
     if (this.perQuery.size > 0) this.perQuery.clear();
     return lanes.length;
@@ -317,6 +338,38 @@ export class QueryEngine implements Dynamic {
       t.referrals.set(cut, lane);
     }
     return lane;
+  }
+
+  /** The pool answers a lane's last fill read, as the engine holds them now. */
+  private rendersRead(keys: readonly string[]): PoolRender[] {
+    const out: PoolRender[] = [];
+    for (const k of keys) for (const r of this.pools.get(k)?.values() ?? []) out.push(r);
+    return out;
+  }
+
+  /**
+   * A pool the lane reads changed: reuse the fill made when those pools last answered the same (the
+   * same PoolRender objects: LivePools keeps one per pool state), else compile it. Answers depend on
+   * the zone (fixed for the engine's life) and the pool answers only, so an equal key is an equal fill.
+   */
+  private refillLane(lane: Lane, src: LaneSource): void {
+    const keys = src.poolKeys;
+    const fills = src.fills;
+    if (keys && fills) {
+      const now = this.rendersRead(keys);
+      for (const f of fills) {
+        if (sameItems(f.renders, now)) {
+          lane.types = f.types;
+          lane.slots = f.slots;
+          lane.direct = f.direct;
+          lane.other = f.other;
+          this.refills.reused++;
+          return;
+        }
+      }
+    }
+    this.refills.compiled++;
+    this.fillLane(lane, src);
   }
 
   private lane(source: LaneSource): Lane {
@@ -405,6 +458,16 @@ export class QueryEngine implements Dynamic {
     lane.types = nextTypes.slice();
     lane.slots = nextSlots.slice();
     lane.direct = direct;
+    if (lane.fixed) return;
+    const keys: string[] = [];
+    for (const n of visited) if (this.pools.has(n.name.key)) keys.push(n.name.key);
+    const fill: LaneFill = { renders: this.rendersRead(keys), types: lane.types, slots: lane.slots, direct, other: lane.other };
+    // Another set of pools read (a pool's CNAME target moved): the fills made before do not compare.
+    if (!src.poolKeys || !sameItems(src.poolKeys, keys)) src.fills = [];
+    src.poolKeys = keys;
+    const fills = src.fills!;
+    if (fills.length >= FILLS_KEPT) fills.shift();
+    fills.push(fill);
   }
 
   /** Remember the parent's DS answer at a child apex we also serve. */
@@ -642,4 +705,11 @@ function isPlainNodata(o: ReturnType<typeof resolve>, zone: Zone): boolean {
 
 export function buildEngine(zones: Zone[], opts?: EngineOptions): QueryEngine {
   return new QueryEngine(zones, opts);
+}
+
+/** The same items (===) in the same order. */
+function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

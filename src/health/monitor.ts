@@ -101,7 +101,12 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
 
   /** Status of one probed endpoint; "unknown" before its first probe or when no such target exists. */
   status(check: string, address: string): EndpointStatus {
-    return this.targets.get(endpointKey(check, address))?.state.status ?? "unknown";
+    return this.statusOf(endpointKey(check, address));
+  }
+
+  /** As status(), by the target's key (`check|address`, endpointKey). */
+  statusOf(key: string): EndpointStatus {
+    return this.targets.get(key)?.state.status ?? "unknown";
   }
 
   /** One entry per probed endpoint, for /v1/status and `explain`. */

@@ -14,8 +14,12 @@ import { failoverGroups, poolAnswer } from "./policy.js";
 import { endpointKeyOf } from "./targets.js";
 import type { PoolAnswer, PoolSpec } from "./types.js";
 
-/** The status the policies see for endpoint i of a pool (probe result, or an operator's override). */
-export type StatusOf = (pool: PoolSpec, endpointIndex: number) => EndpointStatus;
+/**
+ * The status the policies see for endpoint i of a pool (probe result, or an operator's override).
+ * `targetKey` is the endpoint's monitor target (`check|address`, endpointKeyOf), undefined when it
+ * is not probed.
+ */
+export type StatusOf = (pool: PoolSpec, endpointIndex: number, targetKey: string | undefined) => EndpointStatus;
 
 /** A pool's answer changed. `primaryUp`: some endpoint of its first failover group is in service. */
 export interface PoolChange {
@@ -43,17 +47,34 @@ export interface OverrideTarget {
   address: string;
 }
 
+/** A pool's answer for one combination of endpoint statuses, and its render once needed. */
+interface PoolState {
+  answer: PoolAnswer;
+  primaryUp: boolean;
+  render?: PoolRender;
+}
+
+/** States kept per pool; past this many (a pool of many endpoints in many combinations), start over. */
+const STATES_KEPT = 16;
+
 /**
  * Recomputing a pool reads each endpoint's status once and compares with the statuses its answer was
  * computed from: the policies are pure, so equal statuses mean an equal answer and nothing to do.
  * That keeps refresh() (which an override change calls for every pool) at one status read per
  * endpoint for the pools it does not touch, and endpointChanged() finds its pools through an index.
+ * For the same reason each combination of statuses a pool has been in keeps its answer and its
+ * render: a pool flipping back finds both made, and the engine, given the same render object, finds
+ * its lanes already compiled for it (QueryEngine.refillLane).
  */
 export class LivePools {
   readonly pools: LivePool[];
   private engine: QueryEngine | undefined;
-  /** Per pool (same index), the endpoint statuses its current answer was computed from. */
-  private readonly seen: EndpointStatus[][];
+  /** Per pool (same index), the endpoint statuses its current answer was computed from (statusKey). */
+  private readonly seen: string[];
+  /** Per pool, its states by statusKey. */
+  private readonly states: Array<Map<string, PoolState>>;
+  /** Per pool, each endpoint's monitor target key (endpointKeyOf). */
+  private readonly targetKeys: Array<Array<string | undefined>>;
   /** Per pool, the endpoints of its first failover group (primaryUp). */
   private readonly firstGroup: number[][];
   /** Monitor target key (`check|address`) → indices of the pools that probe it. */
@@ -68,31 +89,59 @@ export class LivePools {
     private readonly onChange: (c: PoolChange) => void = () => {},
   ) {
     this.seen = [];
+    this.states = [];
+    this.targetKeys = [];
     this.firstGroup = [];
     this.pools = specs.map((spec, index) => {
       const name = nameFromText(spec.name.endsWith(".") ? spec.name : spec.name + ".");
       const first = failoverGroups(spec)[0] ?? [];
-      const statuses = this.read(spec);
-      this.seen.push(statuses);
-      this.firstGroup.push(first);
+      const keys: Array<string | undefined> = [];
       for (let i = 0; i < spec.endpoints.length; i++) {
         const key = endpointKeyOf(spec, i);
+        keys.push(key);
         if (key !== undefined) addIndex(this.byTarget, key, index);
         addIndex(this.byAddress, spec.endpoints[i]!.address, index);
       }
-      return { spec, name, type: RRType[spec.type], label: `${spec.name} ${spec.type}`, answer: answerOf(spec, statuses), primaryUp: isPrimaryUp(first, statuses) };
+      this.targetKeys.push(keys);
+      this.firstGroup.push(first);
+      this.states.push(new Map());
+      const statuses = this.read(spec, keys);
+      const key = statusKey(statuses);
+      this.seen.push(key);
+      const state = this.stateOf(index, spec, key, statuses);
+      return { spec, name, type: RRType[spec.type], label: `${spec.name} ${spec.type}`, answer: state.answer, primaryUp: state.primaryUp };
     });
   }
 
-  private read(spec: PoolSpec): EndpointStatus[] {
+  private read(spec: PoolSpec, keys: Array<string | undefined>): EndpointStatus[] {
     const out: EndpointStatus[] = new Array(spec.endpoints.length);
-    for (let i = 0; i < out.length; i++) out[i] = this.statusOf(spec, i);
+    for (let i = 0; i < out.length; i++) out[i] = this.statusOf(spec, i, keys[i]);
     return out;
+  }
+
+  /** The pool's state for these statuses: kept, or computed (the policies are pure) and kept. */
+  private stateOf(index: number, spec: PoolSpec, key: string, statuses: EndpointStatus[]): PoolState {
+    const m = this.states[index]!;
+    let state = m.get(key);
+    if (!state) {
+      if (m.size >= STATES_KEPT) m.clear();
+      state = { answer: answerOf(spec, statuses), primaryUp: isPrimaryUp(this.firstGroup[index]!, statuses) };
+      m.set(key, state);
+    }
+    return state;
+  }
+
+  /** The render of pool i's current answer, made once per state. */
+  private renderOf(index: number): PoolRender {
+    const p = this.pools[index]!;
+    const state = this.states[index]!.get(this.seen[index]!);
+    if (state && state.answer === p.answer) return (state.render ??= renderPool(p.name, p.type, p.answer, p.label));
+    return renderPool(p.name, p.type, p.answer, p.label);
   }
 
   /** The pools' current answers, for building an engine. */
   renders(): Array<{ name: Name; type: number; render: PoolRender }> {
-    return this.pools.map((p) => ({ name: p.name, type: p.type, render: renderPool(p.name, p.type, p.answer, p.label) }));
+    return this.pools.map((p, i) => ({ name: p.name, type: p.type, render: this.renderOf(i) }));
   }
 
   find(name: string, type: string): LivePool | undefined {
@@ -133,18 +182,20 @@ export class LivePools {
 
   private update(index: number, cause: string): void {
     const p = this.pools[index]!;
-    const statuses = this.read(p.spec);
-    if (sameStatuses(statuses, this.seen[index]!)) return;
-    this.seen[index] = statuses;
-    const next = answerOf(p.spec, statuses);
-    const primaryUp = isPrimaryUp(this.firstGroup[index]!, statuses);
+    const statuses = this.read(p.spec, this.targetKeys[index]!);
+    const key = statusKey(statuses);
+    if (key === this.seen[index]) return;
+    this.seen[index] = key;
+    const state = this.stateOf(index, p.spec, key, statuses);
+    const next = state.answer;
+    const primaryUp = state.primaryUp;
     if (sameAnswer(next, p.answer) && primaryUp === p.primaryUp) return;
     const before = p.answer;
     const primaryWasUp = p.primaryUp;
     p.answer = next;
     p.primaryUp = primaryUp;
     if (sameAnswer(next, before)) return;
-    const rebuilt = this.engine?.updatePool(p.name, p.type, renderPool(p.name, p.type, next, p.label)) ?? 0;
+    const rebuilt = this.engine?.updatePool(p.name, p.type, (state.render ??= renderPool(p.name, p.type, next, p.label))) ?? 0;
     const level = next.failOpen || next.rcode === "servfail" ? "warn" : "info";
     if (this.log.isLevelEnabled(level)) {
       this.log[level](
@@ -171,10 +222,13 @@ function isPrimaryUp(first: number[], statuses: EndpointStatus[]): boolean {
   return first.some((i) => statuses[i] === "up");
 }
 
-function sameStatuses(a: EndpointStatus[], b: EndpointStatus[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+const STATUS_CHAR: Record<EndpointStatus, string> = { up: "u", down: "d", unknown: "?" };
+
+/** One string per combination of statuses: the key of a pool's kept states. */
+function statusKey(statuses: EndpointStatus[]): string {
+  let k = "";
+  for (let i = 0; i < statuses.length; i++) k += STATUS_CHAR[statuses[i]!];
+  return k;
 }
 
 function sameList<T>(a: readonly T[] | undefined, b: readonly T[] | undefined): boolean {

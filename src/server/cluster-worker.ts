@@ -15,7 +15,6 @@ import { QueryStats } from "../answer/stats.js";
 import type { EndpointStatus } from "../health/types.js";
 import { OverrideStore, type Override } from "../ops/overrides.js";
 import { LivePools } from "../pool/live.js";
-import { endpointKeyOf } from "../pool/targets.js";
 import type { PoolSpec } from "../pool/types.js";
 import { nameToText } from "../wire/name.js";
 import { formatSourceError } from "../zone/rr.js";
@@ -123,15 +122,10 @@ class Replica {
   private makePools(specs: PoolSpec[]): LivePools {
     return new LivePools(
       specs,
-      (spec, i) => OverrideStore.apply(this.overrides.find(spec.name, spec.endpoints[i]!.address), this.probed(spec, i)),
+      (spec, i, key) => OverrideStore.apply(this.overrides.find(spec.name, spec.endpoints[i]!.address), key === undefined ? "up" : (this.statuses.get(key) ?? "unknown")),
       this.quiet,
       (c) => this.log.debug({ pool: c.pool, answer: c.after.variants[0] ?? [], cause: c.cause }, `worker ${this.opts.index}: pool ${c.pool} now answers: ${c.after.reason}`),
     );
-  }
-
-  private probed(spec: PoolSpec, i: number): EndpointStatus {
-    const key = endpointKeyOf(spec, i);
-    return key === undefined ? "up" : (this.statuses.get(key) ?? "unknown");
   }
 
   // ---- start, reload, stop -----------------------------------------------------------------------

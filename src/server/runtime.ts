@@ -151,17 +151,10 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   private makePools(specs: PoolSpec[]): LivePools {
     return new LivePools(
       specs,
-      (spec, i) => OverrideStore.apply(this.overrides.find(spec.name, spec.endpoints[i]!.address), this.probedStatus(spec, i)),
+      (spec, i, key) => OverrideStore.apply(this.overrides.find(spec.name, spec.endpoints[i]!.address), key === undefined ? "up" : this.monitor.statusOf(key)),
       this.log,
       (c) => this.emit("pool", c),
     );
-  }
-
-  private probedStatus(spec: PoolSpec, i: number) {
-    const key = endpointKeyOf(spec, i);
-    if (key === undefined) return "up" as const;
-    const [check, ...rest] = key.split("|");
-    return this.monitor.status(check!, rest.join("|"));
   }
 
   private onTransition(t: Transition): void {
