@@ -343,7 +343,7 @@ function renderMicro(m) {
     "",
     "| one pool change | median | p99 | mean | |",
     "|---|---:|---:|---:|---|",
-    row("QueryEngine.updatePool (recompile the lanes that read the pool)", m.updatePool, `${m.updatePool.lanesPerUpdate} lane per pool`),
+    row("QueryEngine.updatePool (refill the lanes that read the pool; a state seen before reuses its fill)", m.updatePool, `${m.updatePool.lanesPerUpdate} lane per pool`),
     row("health transition: LivePools.endpointChanged", m.health, `${m.health.changesPerOp} pool change per transition`),
     row("override set (down/up): OverrideStore.add → LivePools.refresh() of every pool", m.override, `${m.override.activeOverrides} overrides active`),
     ...(m.overrideTargeted ? [row("override set, only the pools it names: OverrideStore.add → LivePools.overrideChanged", m.overrideTargeted, "")] : []),

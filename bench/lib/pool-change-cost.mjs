@@ -2,7 +2,8 @@
 // pools as bench/pool-flips.mjs, the engine built with the pools' first answers, and LivePools wired
 // the way src/server/runtime.ts wires them (status = override, else probed state; an override
 // change refreshes every pool, a health transition the pools that probe that target). Times:
-//   updatePool      QueryEngine.updatePool alone (recompile the lanes that read the pool)
+//   updatePool      QueryEngine.updatePool alone (refill the lanes that read the pool: after the
+//                   warm-up every pool is back in a state seen before, so this is the reused fill)
 //   health flip     LivePools.endpointChanged after one primary's probed state flips
 //   override flip   OverrideStore.add of a down/up override (→ LivePools.refresh of every pool)
 //   override, targeted  the same, LivePools.overrideChanged (only the pools at that address), if present
@@ -41,12 +42,8 @@ export async function poolChangeCost({ dist, zoneFile, origin, pools, ops = 3000
   const probed = new Map();
   for (const s of specs) for (let i = 0; i < s.endpoints.length; i++) probed.set(endpointKeyOf(s, i), "up");
   const store = new OverrideStore();
-  // As Runtime.makePools and Runtime.probedStatus do it.
-  const statusOf = (spec, i) => {
-    const key = endpointKeyOf(spec, i);
-    const [check, ...rest] = key.split("|");
-    return OverrideStore.apply(store.find(spec.name, spec.endpoints[i].address), probed.get(`${check}|${rest.join("|")}`));
-  };
+  // As Runtime.makePools does it (LivePools passes the endpoint's target key; an older dist/ does not).
+  const statusOf = (spec, i, key = endpointKeyOf(spec, i)) => OverrideStore.apply(store.find(spec.name, spec.endpoints[i].address), probed.get(key));
   const logger = createLogger({ level: "warn", format: "json" });
   let changes = 0;
   const live = new LivePools(specs, statusOf, logger, () => changes++);

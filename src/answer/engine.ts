@@ -7,7 +7,8 @@
 // per-query work (the synthesized CNAME holds the query name); those answers are cached.
 //
 // A pool change recompiles only the lanes whose answers read the pool's node (the pool's own name,
-// CNAMEs and wildcards that lead to it, MX/SRV/NS targets that name it).
+// CNAMEs and wildcards that lead to it, MX/SRV/NS targets that name it), and a lane whose pools are
+// back in answers it was compiled for before takes that fill again instead (refillLane).
 
 import { LRUCache } from "lru-cache";
 import { Opcode, Rcode, RRClass, RRType } from "../wire/constants.js";
@@ -247,7 +248,7 @@ export class QueryEngine implements Dynamic {
     m.set(type, render);
   }
 
-  /** A pool's answer changed: recompile the lanes that read it. Returns how many were rebuilt. */
+  /** A pool's answer changed: refill the lanes that read it (refillLane). Returns how many. */
   updatePool(name: Name, type: number, render: PoolRender): number {
     if (!this.pools.get(name.key)?.has(type)) throw new Error(`no pool at ${name.key} type ${type}`);
     this.setPoolRender(name.key, type, render);
