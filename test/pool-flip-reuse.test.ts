@@ -13,10 +13,10 @@ import { buildEngine, type QueryEngine } from "../src/answer/engine.js";
 import { renderPool, type PoolAnswerLike } from "../src/answer/pools.js";
 import type { EndpointStatus } from "../src/health/types.js";
 import { LivePools } from "../src/pool/live.js";
-import type { PoolSpec } from "../src/pool/types.js";
 import { RRType } from "../src/wire/constants.js";
 import { nameFromText } from "../src/wire/name.js";
 import { loadZones } from "../src/zone/load.js";
+import { failoverSpec } from "./support/pools.js";
 
 function queryFor(text: string, type: number): Buffer {
   const head = Buffer.from([0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
@@ -110,19 +110,7 @@ describe("a pool flipping back to a state it was in", () => {
   });
 
   it("LivePools hands the engine the same render each time a pool is back in the same statuses", () => {
-    const spec: PoolSpec = {
-      name: "app.flip.test.",
-      type: "A",
-      ttl: 60,
-      degradedTtl: 10,
-      policy: "failover",
-      check: "web",
-      whenAllDown: "serve-all",
-      endpoints: [
-        { address: "192.0.2.10", checkAddress: "127.0.1.1" },
-        { address: "198.51.100.10", checkAddress: "127.0.2.1" },
-      ],
-    };
+    const spec = failoverSpec("app.flip.test.", ["192.0.2.10", "127.0.1.1"], ["198.51.100.10", "127.0.2.1"]);
     const status = new Map<string | undefined, EndpointStatus>();
     const keys: Array<string | undefined> = [];
     const live = new LivePools([spec], (_s, i, key) => (keys.push(key), status.get(key) ?? "up"), pino({ level: "silent" }));

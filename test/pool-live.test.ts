@@ -8,22 +8,10 @@ import type { EndpointStatus } from "../src/health/types.js";
 import { LivePools, type PoolChange } from "../src/pool/live.js";
 import { endpointKeyOf } from "../src/pool/targets.js";
 import type { PoolSpec } from "../src/pool/types.js";
+import { failoverSpec } from "./support/pools.js";
 
 function failoverPool(i: number, extra: Partial<PoolSpec> = {}): PoolSpec {
-  return {
-    name: `p${i}.example.test.`,
-    type: "A",
-    ttl: 60,
-    degradedTtl: 10,
-    policy: "failover",
-    check: "web",
-    whenAllDown: "serve-all",
-    endpoints: [
-      { address: `192.0.2.${i + 1}`, checkAddress: `127.0.1.${i + 1}` },
-      { address: `198.51.100.${i + 1}`, checkAddress: `127.0.2.${i + 1}` },
-    ],
-    ...extra,
-  };
+  return failoverSpec(`p${i}.example.test.`, [`192.0.2.${i + 1}`, `127.0.1.${i + 1}`], [`198.51.100.${i + 1}`, `127.0.2.${i + 1}`], extra);
 }
 
 /** LivePools over a status map keyed `pool|address`, with an engine that records updatePool calls. */
