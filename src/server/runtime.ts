@@ -139,9 +139,10 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     if (!this.opts.lazyAnswers) void this.compileAll(this.engine, Date.now());
   }
 
-  private async compileAll(engine: QueryEngine, t0: number): Promise<void> {
+  /** The answers not compiled yet, in slices between queries; `t0` (start-up): log when all are. */
+  private async compileAll(engine: QueryEngine, t0?: number): Promise<void> {
     try {
-      if (await engine.compileInBackground()) this.log.info({ ms: Date.now() - t0 }, "all answers compiled");
+      if ((await engine.compileInBackground()) && t0 !== undefined) this.log.info({ ms: Date.now() - t0 }, "all answers compiled");
     } catch (e) {
       // A bug, not bad input (the zones were checked): the names left compile on their first query.
       this.log.error({ err: e }, "compiling the answers failed; names not compiled yet are compiled when first asked for");
@@ -201,15 +202,30 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       const engine = buildAnswers(next, pools, this.stats, true);
       // The swap: from the next query on, the new answers.
       this.pools = pools;
-      this.engine.stopCompiling();
-      this.engine = engine;
       this.inputs = next;
-      this.server.setEngine(engine);
+      this.swapEngine(engine);
     } catch (e) {
       return done(false, [(e as Error).message]);
     }
     if (!this.opts.lazyAnswers) await this.engine.compileInBackground();
     return done(true, []);
+  }
+
+  /**
+   * The answers again from the inputs and pools being served (a zone's data changed in place, as a
+   * transfer's new serial does): the name table now, the answers in slices between queries.
+   */
+  rebuildAnswers(): void {
+    const engine = buildAnswers(this.inputs, this.pools, this.stats, true);
+    this.swapEngine(engine);
+    if (!this.opts.lazyAnswers) void this.compileAll(engine);
+  }
+
+  /** From the next query on, `engine` answers; the one it replaces stops compiling. */
+  private swapEngine(engine: QueryEngine): void {
+    this.engine.stopCompiling();
+    this.engine = engine;
+    this.server.setEngine(engine);
   }
 
   /** Everything /v1/status shows. */

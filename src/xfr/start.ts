@@ -14,7 +14,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Logger } from "pino";
-import { buildEngine } from "../answer/engine.js";
 import type { Runtime } from "../server/runtime.js";
 import type { PoolChange } from "../pool/live.js";
 import { nameToText } from "../wire/name.js";
@@ -306,14 +305,7 @@ class Transfers {
     }
     if (!changed) return;
     const t0 = performance.now();
-    const rt = this.rt;
-    // As a reload does: the name table now, the answers in slices between queries.
-    const engine = buildEngine(rt.inputs.zones, { ...(rt.inputs.chaos ? { chaos: rt.inputs.chaos } : {}), pools: rt.pools.renders(), stats: rt.stats, deferCompile: true });
-    rt.pools.attach(engine);
-    rt.engine.stopCompiling();
-    rt.engine = engine;
-    rt.server.setEngine(engine);
-    engine.compileInBackground().catch((e: unknown) => this.log.error({ err: e }, "compiling the answers failed; names not compiled yet are compiled when first asked for"));
+    this.rt.rebuildAnswers();
     this.log.debug({ ms: Math.round((performance.now() - t0) * 10) / 10, cause }, "answers rebuilt with the new serial");
   }
 
